@@ -1,0 +1,137 @@
+/* caqmail: the command-line front end. */
+#include "cli.h"
+
+#include "caqmail-build.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+static const CqCommand commands[] = {
+    {"send", cmd_send, "compose a mail and send it", FALSE},
+    {"demo", cmd_demo, "send sample mails through the whole flow", FALSE},
+    {"config", cmd_config, "show the configuration in effect", FALSE},
+};
+
+static const CqCommand *
+find_command(const char *name)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+static char *
+command_list(void)
+{
+    GString *text = g_string_new("Commands:\n");
+    for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+        g_string_append_printf(text, "  %-14s %s\n", commands[i].name,
+                               commands[i].summary);
+    g_string_append(text, "\nRun 'caqmail COMMAND --help' for a command's "
+                          "options; see caqmail(1).");
+    return g_string_free(text, FALSE);
+}
+
+GOptionGroup *
+cli_global_options(CqCli *cli)
+{
+    const GOptionEntry entries[] = {
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &cli->config_path,
+         "Read the configuration from FILE", "FILE"},
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &cli->verbose,
+         "Log more: one line per step", NULL},
+        {"debug", 0, 0, G_OPTION_ARG_NONE, &cli->debug,
+         "Log everything, protocol transcripts included", NULL},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &cli->quiet,
+         "Log errors only", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    GOptionGroup *group = g_option_group_new(
+        "global", "Options of every command:", "Show the global options",
+        NULL, NULL);
+    g_option_group_add_entries(group, entries);
+    return group;
+}
+
+gboolean
+cli_parse(CqCli *cli, GOptionContext *context, int *argc, char ***argv)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_option_context_add_group(context, cli_global_options(cli));
+    if (g_option_context_parse(context, argc, argv, &error))
+        return TRUE;
+    fprintf(stderr, "caqmail %s: %s\n", cli->command, error->message);
+    return FALSE;
+}
+
+gboolean
+cli_load_config(CqCli *cli, int *exit_code)
+{
+    g_autoptr(GError) error = NULL;
+    const CqCommand *command = find_command(cli->command);
+
+    cli->config = cq_config_load(cli->config_path, &error);
+    if (cli->config == NULL) {
+        *exit_code = cli_fail(cli, error);
+        return FALSE;
+    }
+    cli_log_start(cli_log_level(cli),
+                  command && command->long_running &&
+                      cli->config->general.syslog);
+    return TRUE;
+}
+
+static int
+usage(GOptionContext *context, int code)
+{
+    g_autofree char *help = g_option_context_get_help(context, TRUE, NULL);
+    fputs(help, code == EX_OK ? stdout : stderr);
+    return code;
+}
+
+int
+main(int argc, char **argv)
+{
+    CqCli cli = {0};
+    gboolean version = FALSE;
+    const GOptionEntry entries[] = {
+        {"version", 'V', 0, G_OPTION_ARG_NONE, &version,
+         "Print the version and exit", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+
+    setlocale(LC_ALL, "");
+    g_autoptr(GOptionContext) context =
+        g_option_context_new("COMMAND [OPTION...]");
+    g_autofree char *list = command_list();
+    g_option_context_set_summary(context,
+                                 "caqmail sends the mail of a quality "
+                                 "system (CAQ) and keeps its history.");
+    g_option_context_set_description(context, list);
+    g_option_context_set_strict_posix(context, TRUE);
+    g_option_context_add_main_entries(context, entries, NULL);
+    cli.command = "";
+    if (!cli_parse(&cli, context, &argc, &argv))
+        return EX_USAGE;
+    if (version) {
+        printf("caqmail %s\n", CAQMAIL_VERSION);
+        return EX_OK;
+    }
+    if (argc < 2)
+        return usage(context, EX_USAGE);
+
+    const CqCommand *command = find_command(argv[1]);
+    if (command == NULL) {
+        fprintf(stderr, "caqmail: unknown command '%s'\n", argv[1]);
+        return usage(context, EX_USAGE);
+    }
+    cli.command = command->name;
+    int code = command->run(&cli, argc - 1, argv + 1);
+    cq_config_free(cli.config);
+    g_free(cli.config_path);
+    return code;
+}

@@ -1,0 +1,28 @@
+/* Direct delivery: compose a message and hand it to the configured
+ * transport at once, without the outbox.  Used by `caqmail send` for local
+ * delivery and by the demo. */
+#ifndef CQ_DELIVER_DIRECT_H
+#define CQ_DELIVER_DIRECT_H
+
+#include "common/config.h"
+#include "mime/build.h"
+
+typedef struct {
+    const char *transport; /* "maildir" or "smtp"; static */
+    char *location;        /* the Maildir file, or the server */
+    gint64 size;           /* bytes of the composed message */
+} CqDirectResult;
+
+void cq_direct_result_clear(CqDirectResult *result);
+
+/* The MIME options that @config asks for when writing for a transport
+ * that does (@transport_8bit) or does not take 8bit text. */
+CqMimeOptions cq_mime_options_from_config(const CqConfig *config,
+                                          gboolean transport_8bit);
+
+/* Composes @message and delivers it through the configured transport;
+ * emits one summary event. */
+gboolean cq_deliver_direct(const CqConfig *config, CqMessage *message,
+                           CqDirectResult *result, GError **error);
+
+#endif
