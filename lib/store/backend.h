@@ -1,0 +1,48 @@
+/* What a store backend provides: a connection, transactions and prepared
+ * statements.  store.c holds everything that is the same for every
+ * backend (statement cache, nesting of transactions, migrations); a
+ * backend only speaks to its database.  Backends report failures as
+ * CQ_ERROR_TEMPFAIL when another writer holds the lock past the busy
+ * timeout, CQ_ERROR_INVALID for a violated constraint, and
+ * CQ_ERROR_FAILED otherwise. */
+#ifndef CQ_STORE_BACKEND_H
+#define CQ_STORE_BACKEND_H
+
+#include "store/store.h"
+
+typedef struct {
+    const char *name;
+    /* Pairs of dialect word and its text, ending with NULL. */
+    const char *const *dialect;
+    gpointer (*open)(const char *location, const CqStoreOptions *options,
+                     GError **error);
+    void (*close)(gpointer conn);
+    gboolean (*begin)(gpointer conn, CqTxKind kind, GError **error);
+    gboolean (*commit)(gpointer conn, GError **error);
+    void (*rollback)(gpointer conn);
+    gpointer (*prepare)(gpointer conn, const char *sql, GError **error);
+    void (*finalize)(gpointer stmt);
+    void (*reset)(gpointer stmt);
+    void (*bind_text)(gpointer stmt, int index, const char *value);
+    void (*bind_int)(gpointer stmt, int index, gint64 value);
+    void (*bind_blob)(gpointer stmt, int index, const void *data, gsize len);
+    void (*bind_null)(gpointer stmt, int index);
+    CqStep (*step)(gpointer stmt, GError **error);
+    const char *(*column_text)(gpointer stmt, int column);
+    gint64 (*column_int)(gpointer stmt, int column);
+    const void *(*column_blob)(gpointer stmt, int column, gsize *len);
+    gboolean (*column_is_null)(gpointer stmt, int column);
+} CqBackend;
+
+extern const CqBackend cq_backend_sqlite;
+
+/* The schema, one description for every backend: migration N is the
+ * list of statements that takes version N-1 to N. */
+typedef struct {
+    int version;
+    const char *const *statements; /* NULL-terminated */
+} CqMigration;
+
+const CqMigration *cq_schema_migrations(guint *count);
+
+#endif

@@ -1,0 +1,110 @@
+/* The store: caqmail's database behind one narrow interface.
+ *
+ * Every module speaks SQL through this interface and nothing else: the
+ * statements are written once, portably, with `?` placeholders and a few
+ * dialect words in braces that the backend replaces:
+ *
+ *     {serial}       an integer primary key that numbers itself
+ *     {blob}         a column of bytes
+ *     {skip_locked}  "FOR UPDATE SKIP LOCKED" where the backend has row
+ *                    locks, nothing where a write transaction locks all
+ *
+ * Every statement is prepared once per connection and cached under its
+ * text; values are only ever bound, never pasted into SQL.
+ *
+ * The embedded backend is SQLite (WAL, foreign keys, a busy timeout, and
+ * BEGIN IMMEDIATE for writers, so that several processes share one file
+ * safely).  A location of the form "postgresql://..." names the
+ * multi-user backend, which this build does not contain yet: opening one
+ * fails with CQ_ERROR_UNAVAILABLE.
+ *
+ * A CqStore is one connection, used by one thread at a time.  Statements
+ * returned by cq_store_stmt() belong to the store and stay valid until it
+ * is closed.
+ */
+#ifndef CQ_STORE_STORE_H
+#define CQ_STORE_STORE_H
+
+#include <glib.h>
+
+typedef struct _CqStore CqStore;
+typedef struct _CqStmt CqStmt;
+
+typedef enum {
+    CQ_TX_READ,  /* a consistent snapshot for reading */
+    CQ_TX_WRITE, /* takes the write lock at once */
+} CqTxKind;
+
+typedef enum {
+    CQ_STEP_ERROR,
+    CQ_STEP_ROW,
+    CQ_STEP_DONE,
+} CqStep;
+
+typedef struct {
+    gboolean durable; /* every commit reaches the disk (fsync) */
+    gint64 busy_timeout_ms; /* how long to wait for another writer */
+} CqStoreOptions;
+
+/* Opens the database at @location (a file path, or a backend URI) and
+ * brings its schema up to date; the file and its folder are created on
+ * first use.  @options may be NULL for the defaults.  *@created (may be
+ * NULL) tells whether the schema was created by this call. */
+CqStore *cq_store_open(const char *location, const CqStoreOptions *options,
+                       gboolean *created, GError **error);
+void cq_store_close(CqStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqStore, cq_store_close)
+
+/* The schema version of the open database, and the newest this build
+ * knows. */
+int cq_store_schema_version(CqStore *store);
+int cq_store_schema_latest(void);
+const char *cq_store_location(CqStore *store);
+
+/* Transactions nest: only the outermost begin and commit reach the
+ * database.  A rollback at any depth dooms the whole transaction; the
+ * outermost commit then fails and rolls back.  A write transaction cannot
+ * begin inside a read transaction. */
+gboolean cq_store_begin(CqStore *store, CqTxKind kind, GError **error);
+gboolean cq_store_commit(CqStore *store, GError **error);
+void cq_store_rollback(CqStore *store);
+gboolean cq_store_in_transaction(CqStore *store);
+
+/* Returns the prepared statement for @sql, reset and with its bindings
+ * cleared; the store owns it. */
+CqStmt *cq_store_stmt(CqStore *store, const char *sql, GError **error);
+
+/* Prepares @sql, binds nothing and runs it to the end. */
+gboolean cq_store_exec(CqStore *store, const char *sql, GError **error);
+
+/* Binding, 1-based.  A NULL text binds SQL NULL. */
+void cq_stmt_bind_text(CqStmt *stmt, int index, const char *value);
+void cq_stmt_bind_int(CqStmt *stmt, int index, gint64 value);
+void cq_stmt_bind_blob(CqStmt *stmt, int index, const void *data, gsize len);
+void cq_stmt_bind_null(CqStmt *stmt, int index);
+
+/* Runs the statement one row further. */
+CqStep cq_stmt_step(CqStmt *stmt, GError **error);
+/* Runs the statement to its end and resets it. */
+gboolean cq_stmt_run(CqStmt *stmt, GError **error);
+/* Runs a statement that yields one integer (or none: @fallback). */
+gboolean cq_stmt_int_result(CqStmt *stmt, gint64 fallback, gint64 *value,
+                            GError **error);
+void cq_stmt_reset(CqStmt *stmt);
+
+/* Columns of the current row, 0-based.  Text and blobs stay valid until
+ * the next step or reset; NULL text reads as NULL. */
+const char *cq_stmt_text(CqStmt *stmt, int column);
+char *cq_stmt_dup(CqStmt *stmt, int column);
+gint64 cq_stmt_int(CqStmt *stmt, int column);
+const void *cq_stmt_blob(CqStmt *stmt, int column, gsize *len);
+gboolean cq_stmt_is_null(CqStmt *stmt, int column);
+
+/* The current time as stored: microseconds since 1970 (UTC). */
+gint64 cq_store_now(void);
+
+/* Makes @text safe inside a LIKE pattern with ESCAPE '\': escapes %, _
+ * and \.  Newly allocated. */
+char *cq_store_like_escape(const char *text);
+
+#endif
