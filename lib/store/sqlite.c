@@ -13,6 +13,7 @@ static const char *const sqlite_dialect[] = {
     "{int}", "INTEGER",
     "{blob}", "BLOB",
     "{skip_locked}", "",
+    "{for_update}", "",
     NULL,
 };
 

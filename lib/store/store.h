@@ -6,8 +6,10 @@
  *
  *     {serial}       an integer primary key that numbers itself
  *     {blob}         a column of bytes
+ *     {int}          a 64-bit integer
  *     {skip_locked}  "FOR UPDATE SKIP LOCKED" where the backend has row
  *                    locks, nothing where a write transaction locks all
+ *     {for_update}   "FOR UPDATE" where the backend has row locks
  *
  * Every statement is prepared once per connection and cached under its
  * text; values are only ever bound, never pasted into SQL.
@@ -77,7 +79,8 @@ CqStmt *cq_store_stmt(CqStore *store, const char *sql, GError **error);
 /* Prepares @sql, binds nothing and runs it to the end. */
 gboolean cq_store_exec(CqStore *store, const char *sql, GError **error);
 
-/* Binding, 1-based.  A NULL text binds SQL NULL. */
+/* Binding, 1-based.  A NULL text binds SQL NULL.  Text is copied; a blob
+ * is not, and must stay valid until the statement has been stepped. */
 void cq_stmt_bind_text(CqStmt *stmt, int index, const char *value);
 void cq_stmt_bind_int(CqStmt *stmt, int index, gint64 value);
 void cq_stmt_bind_blob(CqStmt *stmt, int index, const void *data, gsize len);

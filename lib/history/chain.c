@@ -1,0 +1,434 @@
+/* The hash chain: appending entries and verifying them. */
+#include "history/history.h"
+
+#include "common/error.h"
+#include "store/chunks.h"
+
+#include <string.h>
+
+#define CHAIN_FORMAT "caqmail-history 1"
+
+/* Appends `key=<length>:<value>\n`: unambiguous whatever the value holds.
+ */
+static void
+put(GString *out, const char *key, const char *value)
+{
+    if (value == NULL)
+        value = "";
+    g_string_append_printf(out, "%s=%zu:%s\n", key, strlen(value), value);
+}
+
+static void
+put_int(GString *out, const char *key, gint64 value)
+{
+    g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, value);
+    put(out, key, text);
+}
+
+static void
+put_columns(GString *out, CqStmt *stmt, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        put(out, names[i], cq_stmt_text(stmt, i));
+}
+
+/* Appends every row of @sql (bound to @id) to @out, one block a row. */
+static gboolean
+put_rows(CqStore *store, GString *out, const char *block, const char *sql,
+         const char *const *names, gint64 id, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(store, sql, error);
+    CqStep step = CQ_STEP_ERROR;
+
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, id);
+    while ((step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
+        g_string_append_printf(out, "[%s]\n", block);
+        put_columns(out, stmt, names);
+    }
+    cq_stmt_reset(stmt);
+    return step == CQ_STEP_DONE;
+}
+
+static const char *const mail_names[] = {
+    "message_id", "record", "sender", "operator", "envelope_from",
+    "from", "subject", "origin", "smtputf8", "raw_size", "raw_sha256",
+    "created", NULL,
+};
+static const char *const rcpt_names[] = {
+    "id", "position", "kind", "address", "display", "source", NULL,
+};
+static const char *const att_names[] = {
+    "position", "filename", "content_type", "size", "sha256", "source",
+    NULL,
+};
+static const char *const result_names[] = {
+    "rcpt", "status", "code", "reply", NULL,
+};
+
+static gboolean
+put_mail(CqStore *store, GString *out, gint64 mail, GError **error)
+{
+    return put_rows(store, out, "mail",
+                    "SELECT m.message_id, r.ident, m.sender, m.operator,"
+                    " m.envelope_from, m.from_display, m.subject, m.origin,"
+                    " m.smtputf8, m.raw_size, m.raw_sha256, m.created"
+                    " FROM mail m LEFT JOIN record r ON r.id = m.record_id"
+                    " WHERE m.id = ?",
+                    mail_names, mail, error) &&
+           put_rows(store, out, "rcpt",
+                    "SELECT id, position, kind, address, display, source"
+                    " FROM mail_rcpt WHERE mail_id = ? ORDER BY position",
+                    rcpt_names, mail, error) &&
+           put_rows(store, out, "attachment",
+                    "SELECT position, filename, content_type, size, sha256,"
+                    " source FROM mail_attachment WHERE mail_id = ?"
+                    " ORDER BY position",
+                    att_names, mail, error);
+}
+
+typedef struct {
+    gint64 seq;
+    char *kind;
+    gint64 mail;
+    char *actor;
+    gint64 at;
+    char *detail;
+    char *prev;
+    char *hash;
+} Entry;
+
+static void
+entry_clear(Entry *e)
+{
+    g_free(e->kind);
+    g_free(e->actor);
+    g_free(e->detail);
+    g_free(e->prev);
+    g_free(e->hash);
+    memset(e, 0, sizeof *e);
+}
+
+static void
+entry_read(Entry *e, CqStmt *stmt)
+{
+    e->seq = cq_stmt_int(stmt, 0);
+    e->kind = cq_stmt_dup(stmt, 1);
+    e->mail = cq_stmt_is_null(stmt, 2) ? 0 : cq_stmt_int(stmt, 2);
+    e->actor = cq_stmt_dup(stmt, 3);
+    e->at = cq_stmt_int(stmt, 4);
+    e->detail = cq_stmt_dup(stmt, 5);
+    e->prev = cq_stmt_dup(stmt, 6);
+    e->hash = cq_stmt_dup(stmt, 7);
+}
+
+#define ENTRY_COLUMNS \
+    "seq, kind, mail_id, actor, at, detail, prev_hash, hash"
+
+/* The hash of entry @e over its canonical content; newly allocated. */
+static char *
+entry_hash(CqStore *store, const Entry *e, GError **error)
+{
+    g_autoptr(GString) out = g_string_new(CHAIN_FORMAT "\n");
+
+    put_int(out, "seq", e->seq);
+    put(out, "kind", e->kind);
+    put_int(out, "mail", e->mail);
+    put(out, "actor", e->actor);
+    put_int(out, "at", e->at);
+    put(out, "detail", e->detail);
+    put(out, "prev", e->prev);
+    if (strcmp(e->kind, "queued") == 0 &&
+        !put_mail(store, out, e->mail, error))
+        return NULL;
+    if (!put_rows(store, out, "result",
+                  "SELECT rcpt_id, status, code, reply FROM delivery_result"
+                  " WHERE history_seq = ? ORDER BY id",
+                  result_names, e->seq, error))
+        return NULL;
+    return g_compute_checksum_for_string(G_CHECKSUM_SHA256, out->str,
+                                         (gssize)out->len);
+}
+
+static gboolean
+read_head(CqStore *store, gint64 *seq, char **hash, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        store, "SELECT seq, hash FROM history_head WHERE id = 1 {for_update}",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    if (cq_stmt_step(stmt, error) != CQ_STEP_ROW) {
+        cq_stmt_reset(stmt);
+        return FALSE;
+    }
+    *seq = cq_stmt_int(stmt, 0);
+    *hash = cq_stmt_dup(stmt, 1);
+    cq_stmt_reset(stmt);
+    return TRUE;
+}
+
+static gboolean
+write_head(CqStore *store, gint64 seq, const char *hash, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        store, "UPDATE history_head SET seq = ?, hash = ? WHERE id = 1",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, seq);
+    cq_stmt_bind_text(stmt, 2, hash);
+    return cq_stmt_run(stmt, error);
+}
+
+gboolean
+cq_history_begin(CqStore *store, const char *kind, gint64 mail_id,
+                 const char *actor, const char *detail, gint64 *seq,
+                 GError **error)
+{
+    g_autofree char *prev = NULL;
+    gint64 last = 0;
+
+    if (!read_head(store, &last, &prev, error))
+        return FALSE;
+    g_return_val_if_fail(*prev != '\0', FALSE); /* the last one is sealed */
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "INSERT INTO history (seq, kind, mail_id, actor, at, detail,"
+        " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, '')",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    *seq = last + 1;
+    cq_stmt_bind_int(stmt, 1, *seq);
+    cq_stmt_bind_text(stmt, 2, kind);
+    if (mail_id != 0)
+        cq_stmt_bind_int(stmt, 3, mail_id);
+    else
+        cq_stmt_bind_null(stmt, 3);
+    cq_stmt_bind_text(stmt, 4, actor);
+    cq_stmt_bind_int(stmt, 5, cq_store_now());
+    cq_stmt_bind_text(stmt, 6, detail ? detail : "");
+    cq_stmt_bind_text(stmt, 7, prev);
+    return cq_stmt_run(stmt, error) && write_head(store, *seq, "", error);
+}
+
+static gboolean
+load_entry(CqStore *store, gint64 seq, Entry *e, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        store, "SELECT " ENTRY_COLUMNS " FROM history WHERE seq = ?", error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, seq);
+    CqStep step = cq_stmt_step(stmt, error);
+    if (step == CQ_STEP_ROW)
+        entry_read(e, stmt);
+    cq_stmt_reset(stmt);
+    return step == CQ_STEP_ROW;
+}
+
+gboolean
+cq_history_seal(CqStore *store, gint64 seq, GError **error)
+{
+    Entry e = {0};
+
+    if (!load_entry(store, seq, &e, error))
+        return FALSE;
+    g_autofree char *hash = entry_hash(store, &e, error);
+    entry_clear(&e);
+    if (hash == NULL)
+        return FALSE;
+    CqStmt *stmt = cq_store_stmt(
+        store, "UPDATE history SET hash = ? WHERE seq = ?", error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_text(stmt, 1, hash);
+    cq_stmt_bind_int(stmt, 2, seq);
+    return cq_stmt_run(stmt, error) && write_head(store, seq, hash, error);
+}
+
+gboolean
+cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
+                  const char *actor, const char *detail, GError **error)
+{
+    gint64 seq = 0;
+    return cq_history_begin(store, kind, mail_id, actor, detail, &seq,
+                            error) &&
+           cq_history_seal(store, seq, error);
+}
+
+gboolean
+cq_history_add_result(CqStore *store, gint64 seq, gint64 rcpt_id,
+                      const char *status, int code, const char *reply,
+                      GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "INSERT INTO delivery_result (history_seq, rcpt_id, status, code,"
+        " reply) VALUES (?, ?, ?, ?, ?)",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, seq);
+    cq_stmt_bind_int(stmt, 2, rcpt_id);
+    cq_stmt_bind_text(stmt, 3, status);
+    cq_stmt_bind_int(stmt, 4, code);
+    cq_stmt_bind_text(stmt, 5, reply ? reply : "");
+    return cq_stmt_run(stmt, error);
+}
+
+void
+cq_verify_result_clear(CqVerifyResult *result)
+{
+    g_clear_pointer(&result->problem, g_free);
+    g_clear_pointer(&result->head, g_free);
+}
+
+static void
+broken(CqVerifyResult *result, gint64 seq, char *problem)
+{
+    if (result->broken != 0) {
+        g_free(problem);
+        return;
+    }
+    result->broken = seq;
+    result->problem = problem;
+}
+
+/* The raw message of a queued mail must still be what was hashed. */
+static gboolean
+check_raw(CqStore *store, const Entry *e, CqVerifyResult *result,
+          GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        store, "SELECT raw_size, raw_sha256 FROM mail WHERE id = ?", error);
+    gint64 size = 0, stored_size = -1;
+    g_autofree char *sha = NULL, *stored_sha = NULL;
+
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, e->mail);
+    if (cq_stmt_step(stmt, NULL) == CQ_STEP_ROW) {
+        stored_size = cq_stmt_int(stmt, 0);
+        stored_sha = cq_stmt_dup(stmt, 1);
+    }
+    cq_stmt_reset(stmt);
+    if (!cq_chunks_digest(store, e->mail, &size, &sha, error))
+        return FALSE;
+    if (size != stored_size || g_strcmp0(sha, stored_sha) != 0)
+        broken(result, e->seq,
+               g_strdup_printf("the raw message of mail %" G_GINT64_FORMAT
+                               " has been changed",
+                               e->mail));
+    return TRUE;
+}
+
+static gboolean
+check_entry(CqStore *store, const Entry *e, gint64 expected,
+            const char *prev_hash, CqVerifyResult *result, GError **error)
+{
+    if (e->seq != expected) {
+        broken(result, expected,
+               g_strdup_printf("entry %" G_GINT64_FORMAT " has been removed "
+                               "(the chain goes on with entry %"
+                               G_GINT64_FORMAT ")",
+                               expected, e->seq));
+        return TRUE;
+    }
+    if (strcmp(e->prev, prev_hash) != 0)
+        broken(result, e->seq,
+               g_strdup("its link to the entry before does not match"));
+    g_autofree char *hash = entry_hash(store, e, error);
+    if (hash == NULL)
+        return FALSE;
+    if (strcmp(hash, e->hash) != 0)
+        broken(result, e->seq,
+               g_strdup("its content has been changed (the hash does not "
+                        "match)"));
+    if (result->broken == 0 && strcmp(e->kind, "queued") == 0)
+        return check_raw(store, e, result, error);
+    return TRUE;
+}
+
+static gboolean
+check_head(CqStore *store, gint64 last, const char *last_hash,
+           CqVerifyResult *result, GError **error)
+{
+    g_autofree char *hash = NULL;
+    gint64 seq = 0;
+
+    if (!read_head(store, &seq, &hash, error))
+        return FALSE;
+    if (seq > last)
+        broken(result, last + 1,
+               g_strdup_printf("entries %" G_GINT64_FORMAT " to %"
+                               G_GINT64_FORMAT " have been removed",
+                               last + 1, seq));
+    else if (seq != last || strcmp(hash, last_hash) != 0)
+        broken(result, last,
+               g_strdup("the chain's head does not match the last entry"));
+    result->head = g_strdup(last_hash);
+    return TRUE;
+}
+
+static gboolean
+count_entries(CqStore *store, gint64 *count, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(store, "SELECT COUNT(*) FROM history",
+                                 error);
+    return stmt != NULL && cq_stmt_int_result(stmt, 0, count, error);
+}
+
+static gboolean
+walk_chain(CqStore *store, CqVerifyResult *result, CqVerifyProgress progress,
+           gpointer data, GError **error)
+{
+    g_autofree char *prev = g_strnfill(64, '0');
+    gint64 expected = 1, total = 0;
+    CqStep step = CQ_STEP_ERROR;
+    gboolean ok = count_entries(store, &total, error);
+    CqStmt *stmt = ok ? cq_store_stmt(store,
+                                      "SELECT " ENTRY_COLUMNS
+                                      " FROM history ORDER BY seq",
+                                      error)
+                      : NULL;
+
+    while (stmt != NULL && result->broken == 0 &&
+           (step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
+        Entry e = {0};
+        entry_read(&e, stmt);
+        ok = check_entry(store, &e, expected, prev, result, error);
+        g_free(prev);
+        prev = g_strdup(e.hash);
+        expected = e.seq + 1;
+        entry_clear(&e);
+        result->entries++;
+        if (!ok)
+            break;
+        if (progress != NULL && result->entries % 1000 == 0)
+            progress(result->entries, total, data);
+    }
+    if (stmt != NULL)
+        cq_stmt_reset(stmt);
+    if (!ok || stmt == NULL || step == CQ_STEP_ERROR)
+        return FALSE;
+    if (result->broken == 0)
+        return check_head(store, expected - 1, prev, result, error);
+    return TRUE;
+}
+
+gboolean
+cq_history_verify(CqSession *session, CqVerifyResult *result,
+                  CqVerifyProgress progress, gpointer data, GError **error)
+{
+    memset(result, 0, sizeof *result);
+    if (!cq_session_require(session, CQ_PERM_READ_ALL,
+                            "verify the history", error) ||
+        !cq_store_begin(session->store, CQ_TX_READ, error))
+        return FALSE;
+    gboolean ok = walk_chain(session->store, result, progress, data, error);
+    cq_store_rollback(session->store);
+    return ok;
+}
