@@ -48,6 +48,18 @@ static const KeyDef keys[] = {
 
     {"transport", "maildir", KEY_PATH, NULL, OFF(transport.maildir)},
 
+    {"store", "database", KEY_PATH, NULL, OFF(store.database)},
+    {"store", "sync", KEY_CHOICE, "full", OFF(store.sync), "full|normal"},
+    {"store", "busy_timeout", KEY_DURATION, "60s", OFF(store.busy_timeout)},
+
+    {"outbox", "lease", KEY_DURATION, "5m", OFF(outbox.lease)},
+    {"outbox", "retry_base", KEY_DURATION, "1m", OFF(outbox.retry_base)},
+    {"outbox", "retry_max", KEY_DURATION, "1h", OFF(outbox.retry_max)},
+    {"outbox", "max_age", KEY_DURATION, "5d", OFF(outbox.max_age)},
+    {"outbox", "batch", KEY_INT, "100", OFF(outbox.batch), NULL, 1, 10000},
+    {"outbox", "poll_interval", KEY_DURATION, "5s",
+     OFF(outbox.poll_interval)},
+
     {"smtp", "host", KEY_STRING, NULL, OFF(smtp.host)},
     {"smtp", "port", KEY_INT, "0", OFF(smtp.port), NULL, 0, 65535},
     {"smtp", "tls", KEY_CHOICE, "starttls", OFF(smtp.tls),
@@ -232,6 +244,9 @@ derive_settings(CqConfig *config)
     if (config->general.data_dir == NULL)
         config->general.data_dir =
             g_build_filename(g_get_user_data_dir(), "caqmail", NULL);
+    if (config->store.database == NULL)
+        config->store.database =
+            g_build_filename(config->general.data_dir, "caqmail.db", NULL);
     if (config->transport.maildir == NULL)
         config->transport.maildir =
             g_build_filename(config->general.data_dir, "maildir", NULL);

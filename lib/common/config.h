@@ -42,6 +42,21 @@ typedef struct {
 } CqTransportSettings;
 
 typedef struct {
+    char *database; /* SQLite file; default <data_dir>/caqmail.db */
+    char *sync;     /* full: every commit reaches the disk; normal */
+    gint64 busy_timeout; /* seconds to wait for another writer */
+} CqStoreSettings;
+
+typedef struct {
+    gint64 lease;         /* seconds a worker's claim lasts */
+    gint64 retry_base;    /* seconds before the first retry */
+    gint64 retry_max;     /* longest wait between retries */
+    gint64 max_age;       /* give up on temporary failures after */
+    gint64 batch;         /* mails claimed and committed together */
+    gint64 poll_interval; /* how often a daemon looks for new mail */
+} CqOutboxSettings;
+
+typedef struct {
     char *host;            /* NULL: no SMTP server, deliver into maildir */
     gint64 port;           /* 0: 465 for implicit TLS, else 587 */
     char *tls;             /* starttls, implicit or none */
@@ -62,6 +77,8 @@ typedef struct {
     CqGeneralSettings general;
     CqMessageSettings message;
     CqTransportSettings transport;
+    CqStoreSettings store;
+    CqOutboxSettings outbox;
     CqSmtpSettings smtp;
 } CqConfig;
 

@@ -138,6 +138,24 @@ write_bytes(GMimeStream *out, gpointer data, GError **error)
     return TRUE;
 }
 
+static gboolean
+write_stream(GMimeStream *out, gpointer data, GError **error)
+{
+    if (g_mime_stream_write_to_stream(data, out) < 0) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_IO,
+                    "maildir: reading the stored message failed");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+cq_maildir_deliver_stream(const char *maildir, GMimeStream *raw,
+                          GError **error)
+{
+    return deliver(maildir, write_stream, raw, error);
+}
+
 char *
 cq_maildir_deliver(const char *maildir, CqMime *mime, GError **error)
 {

@@ -14,6 +14,10 @@ gboolean cq_maildir_ensure(const char *maildir, GError **error);
 /* Delivers @mime into @maildir and returns the path of the new file. */
 char *cq_maildir_deliver(const char *maildir, CqMime *mime, GError **error);
 
+/* Delivers a composed message read from @raw (CRLF line ends). */
+char *cq_maildir_deliver_stream(const char *maildir, GMimeStream *raw,
+                                GError **error);
+
 /* Delivers the bytes of a composed message (CRLF line ends). */
 char *cq_maildir_deliver_bytes(const char *maildir, GBytes *raw,
                                GError **error);

@@ -429,6 +429,6 @@ cq_history_verify(CqSession *session, CqVerifyResult *result,
         !cq_store_begin(session->store, CQ_TX_READ, error))
         return FALSE;
     gboolean ok = walk_chain(session->store, result, progress, data, error);
-    cq_store_rollback(session->store);
+    cq_store_end_read(session->store);
     return ok;
 }

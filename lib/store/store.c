@@ -212,6 +212,15 @@ cq_store_rollback(CqStore *store)
     store->backend->rollback(store->conn);
 }
 
+void
+cq_store_end_read(CqStore *store)
+{
+    g_return_if_fail(store->depth > 0);
+
+    if (--store->depth == 0)
+        store->backend->rollback(store->conn);
+}
+
 gboolean
 cq_store_in_transaction(CqStore *store)
 {

@@ -70,6 +70,8 @@ const char *cq_store_location(CqStore *store);
 gboolean cq_store_begin(CqStore *store, CqTxKind kind, GError **error);
 gboolean cq_store_commit(CqStore *store, GError **error);
 void cq_store_rollback(CqStore *store);
+/* Ends a level that only read: never dooms an enclosing transaction. */
+void cq_store_end_read(CqStore *store);
 gboolean cq_store_in_transaction(CqStore *store);
 
 /* Returns the prepared statement for @sql, reset and with its bindings

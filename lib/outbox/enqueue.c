@@ -1,0 +1,226 @@
+/* Accepting a mail: compose it straight into the store, in one
+ * transaction with its recipients, attachments, outbox row and history
+ * entry. */
+#include "outbox/outbox.h"
+
+#include "catalog/fold.h"
+#include "common/error.h"
+#include "common/event.h"
+#include "history/history.h"
+#include "history/record.h"
+#include "store/chunks.h"
+
+static gboolean
+insert_mail(CqSession *session, const CqMessage *m, gint64 record,
+            gint64 *id, GError **error)
+{
+    g_autofree char *from = cq_address_spec(m->from);
+    g_autofree char *display = cq_address_display(m->from);
+    CqStmt *stmt = cq_store_stmt(
+        session->store,
+        "INSERT INTO mail (message_id, record_id, sender, operator,"
+        " envelope_from, from_display, subject, origin, smtputf8, raw_size,"
+        " raw_sha256, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?)"
+        " RETURNING id",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_text(stmt, 1, m->message_id);
+    if (record != 0)
+        cq_stmt_bind_int(stmt, 2, record);
+    else
+        cq_stmt_bind_null(stmt, 2);
+    cq_stmt_bind_text(stmt, 3, session->login);
+    cq_stmt_bind_text(stmt, 4, session->operator);
+    cq_stmt_bind_text(stmt, 5, from);
+    cq_stmt_bind_text(stmt, 6, display);
+    cq_stmt_bind_text(stmt, 7, m->subject);
+    cq_stmt_bind_text(stmt, 8, cq_origin_name(m->origin));
+    cq_stmt_bind_int(stmt, 9, cq_message_needs_smtputf8(m));
+    cq_stmt_bind_int(stmt, 10, cq_store_now());
+    return cq_stmt_int_result(stmt, 0, id, error);
+}
+
+static gboolean
+write_raw(CqStore *store, CqMime *mime, gint64 id, gint64 *size,
+          char **sha256, GError **error)
+{
+    g_autoptr(GMimeStream) writer = cq_chunk_writer_new(store, id);
+    g_autoptr(GError) local = NULL;
+
+    if (!cq_mime_write(mime, writer, &local)) {
+        /* A store failure is the better explanation than the stream's. */
+        if (!cq_chunk_writer_finish(writer, size, sha256, error))
+            return FALSE;
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    return cq_chunk_writer_finish(writer, size, sha256, error);
+}
+
+static char *
+search_key(const CqMessage *m)
+{
+    GString *key = g_string_new(NULL);
+    g_autofree char *from = cq_address_display(m->from);
+
+    cq_fold_add_key(key, m->subject);
+    cq_fold_add_key(key, from);
+    cq_fold_add_key(key, m->record);
+    cq_fold_add_key(key, m->message_id);
+    for (guint i = 0; i < m->recipients->len; i++) {
+        const CqRecipient *r = m->recipients->pdata[i];
+        g_autofree char *display = cq_address_display(r->address);
+        cq_fold_add_key(key, display);
+    }
+    for (guint i = 0; i < m->attachments->len; i++)
+        cq_fold_add_key(key,
+                        ((CqAttachment *)m->attachments->pdata[i])->filename);
+    return g_string_free(key, FALSE);
+}
+
+static gboolean
+finish_mail(CqStore *store, const CqMessage *m, gint64 id, gint64 size,
+            const char *sha256, GError **error)
+{
+    g_autofree char *key = search_key(m);
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "UPDATE mail SET raw_size = ?, raw_sha256 = ?, search = ?"
+        " WHERE id = ?",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, size);
+    cq_stmt_bind_text(stmt, 2, sha256);
+    cq_stmt_bind_text(stmt, 3, key);
+    cq_stmt_bind_int(stmt, 4, id);
+    return cq_stmt_run(stmt, error);
+}
+
+static gboolean
+insert_rcpts(CqStore *store, const CqMessage *m, gint64 id, GError **error)
+{
+    for (guint i = 0; i < m->recipients->len; i++) {
+        const CqRecipient *r = m->recipients->pdata[i];
+        g_autofree char *spec = cq_address_spec(r->address);
+        g_autofree char *display = cq_address_display(r->address);
+        CqStmt *stmt = cq_store_stmt(
+            store,
+            "INSERT INTO mail_rcpt (mail_id, position, kind, address,"
+            " display, source) VALUES (?, ?, ?, ?, ?, ?)",
+            error);
+        if (stmt == NULL)
+            return FALSE;
+        cq_stmt_bind_int(stmt, 1, id);
+        cq_stmt_bind_int(stmt, 2, i + 1);
+        cq_stmt_bind_text(stmt, 3, cq_recipient_kind_name(r->kind));
+        cq_stmt_bind_text(stmt, 4, spec);
+        cq_stmt_bind_text(stmt, 5, display);
+        cq_stmt_bind_text(stmt, 6, r->source);
+        if (!cq_stmt_run(stmt, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+insert_attachments(CqStore *store, const CqMessage *m, gint64 id,
+                   GError **error)
+{
+    for (guint i = 0; i < m->attachments->len; i++) {
+        const CqAttachment *a = m->attachments->pdata[i];
+        CqStmt *stmt = cq_store_stmt(
+            store,
+            "INSERT INTO mail_attachment (mail_id, position, filename,"
+            " content_type, size, sha256, source) VALUES (?, ?, ?, ?, ?, ?,"
+            " ?)",
+            error);
+        if (stmt == NULL)
+            return FALSE;
+        cq_stmt_bind_int(stmt, 1, id);
+        cq_stmt_bind_int(stmt, 2, i + 1);
+        cq_stmt_bind_text(stmt, 3, a->filename);
+        cq_stmt_bind_text(stmt, 4, a->content_type);
+        cq_stmt_bind_int(stmt, 5, a->size);
+        cq_stmt_bind_text(stmt, 6, a->sha256 ? a->sha256 : "");
+        cq_stmt_bind_text(stmt, 7, a->source);
+        if (!cq_stmt_run(stmt, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+insert_outbox(CqStore *store, gint64 id, GError **error)
+{
+    gint64 now = cq_store_now();
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "INSERT INTO outbox (mail_id, state, attempts, queued, next_attempt,"
+        " updated) VALUES (?, 'queued', 0, ?, ?, ?)",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, id);
+    cq_stmt_bind_int(stmt, 2, now);
+    cq_stmt_bind_int(stmt, 3, now);
+    cq_stmt_bind_int(stmt, 4, now);
+    return cq_stmt_run(stmt, error);
+}
+
+static gboolean
+store_mail(CqSession *session, CqMessage *message, CqMime *mime, gint64 *id,
+           GError **error)
+{
+    CqStore *store = session->store;
+    gint64 record = 0, size = 0;
+    g_autofree char *sha256 = NULL;
+    g_autofree char *actor = cq_session_actor(session);
+
+    return (message->record == NULL ||
+            cq_record_ensure(session, message->record, &record, error)) &&
+           insert_mail(session, message, record, id, error) &&
+           write_raw(store, mime, *id, &size, &sha256, error) &&
+           finish_mail(store, message, *id, size, sha256, error) &&
+           insert_rcpts(store, message, *id, error) &&
+           insert_attachments(store, message, *id, error) &&
+           insert_outbox(store, *id, error) &&
+           cq_history_append(store, "queued", *id, actor, "", error);
+}
+
+static void
+log_queued(const CqSession *session, const CqMessage *m, gint64 id)
+{
+    CqEvent *ev = cq_event_begin(CQ_LOG_INFO, "queued");
+    cq_event_addf(ev, "id", "%" G_GINT64_FORMAT, id);
+    cq_event_add(ev, "mail", m->message_id);
+    cq_event_add(ev, "user", session->login);
+    cq_event_add(ev, "record", m->record);
+    cq_event_addf(ev, "rcpts", "%u", m->recipients->len);
+    cq_event_end(ev);
+}
+
+gboolean
+cq_outbox_enqueue(CqSession *session, CqMessage *message,
+                  const CqMimeOptions *options, gint64 *mail_id,
+                  GError **error)
+{
+    gint64 id = 0;
+
+    if (!cq_session_require(session, CQ_PERM_SEND, "send mail", error))
+        return FALSE;
+    g_autoptr(CqMime) mime = cq_mime_build(message, options, error);
+    if (mime == NULL || !cq_store_begin(session->store, CQ_TX_WRITE, error))
+        return FALSE;
+    if (!store_mail(session, message, mime, &id, error)) {
+        cq_store_rollback(session->store);
+        return FALSE;
+    }
+    if (!cq_store_commit(session->store, error))
+        return FALSE;
+    log_queued(session, message, id);
+    if (mail_id != NULL)
+        *mail_id = id;
+    return TRUE;
+}

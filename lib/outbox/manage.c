@@ -1,0 +1,137 @@
+/* Operators' changes to queued mail: retry and cancel. */
+#include "outbox/outbox.h"
+
+#include "common/error.h"
+#include "history/history.h"
+
+#include <string.h>
+
+/* The state of a mail the acting user may change: the sender's own, or
+ * any for an administrator.  Others' mail does not exist for them. */
+static char *
+own_state(CqSession *session, gint64 id, const char *what, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        session->store,
+        "SELECT o.state, m.sender FROM outbox o JOIN mail m"
+        " ON m.id = o.mail_id WHERE o.mail_id = ?",
+        error);
+    char *state = NULL;
+    gboolean own = FALSE;
+
+    if (!cq_session_require(session, CQ_PERM_SEND, what, error) ||
+        stmt == NULL)
+        return NULL;
+    cq_stmt_bind_int(stmt, 1, id);
+    if (cq_stmt_step(stmt, error) == CQ_STEP_ROW) {
+        state = cq_stmt_dup(stmt, 0);
+        own = g_strcmp0(cq_stmt_text(stmt, 1), session->login) == 0;
+    }
+    cq_stmt_reset(stmt);
+    if (state != NULL && (own || cq_session_may(session, CQ_PERM_ADMIN)))
+        return state;
+    g_free(state);
+    g_set_error(error, CQ_ERROR, CQ_ERROR_NOT_FOUND,
+                "mail %" G_GINT64_FORMAT " does not exist", id);
+    return NULL;
+}
+
+static gboolean
+set_state(CqStore *store, gint64 id, const char *state, GError **error)
+{
+    gint64 now = cq_store_now();
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "UPDATE outbox SET state = ?, next_attempt = ?, updated = ?,"
+        " lease_owner = NULL, lease_until = NULL WHERE mail_id = ?",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_text(stmt, 1, state);
+    cq_stmt_bind_int(stmt, 2, now);
+    cq_stmt_bind_int(stmt, 3, now);
+    cq_stmt_bind_int(stmt, 4, id);
+    return cq_stmt_run(stmt, error);
+}
+
+/* Recipients refused or left uncertain get a "retry" result, so that
+ * they count as pending again. */
+static gboolean
+reopen_rcpts(CqStore *store, gint64 id, gint64 seq, GError **error)
+{
+    g_autoptr(GArray) rcpts = g_array_new(FALSE, FALSE, sizeof(gint64));
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "SELECT r.id FROM mail_rcpt r WHERE r.mail_id = ?"
+        " AND (SELECT d.status FROM delivery_result d WHERE d.rcpt_id = r.id"
+        " ORDER BY d.id DESC LIMIT 1) IN ('rejected', 'uncertain')"
+        " ORDER BY r.position",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, id);
+    while (cq_stmt_step(stmt, NULL) == CQ_STEP_ROW) {
+        gint64 r = cq_stmt_int(stmt, 0);
+        g_array_append_val(rcpts, r);
+    }
+    cq_stmt_reset(stmt);
+    for (guint i = 0; i < rcpts->len; i++) {
+        if (!cq_history_add_result(store, seq, g_array_index(rcpts, gint64, i),
+                                   "retry", 0, "queued again by an operator",
+                                   error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+change(CqSession *session, gint64 id, const char *what,
+       const char *const *allowed, const char *kind, const char *state,
+       GError **error)
+{
+    g_autofree char *actor = cq_session_actor(session);
+    gint64 seq = 0;
+
+    if (!cq_store_begin(session->store, CQ_TX_WRITE, error))
+        return FALSE;
+    g_autofree char *now = own_state(session, id, what, error);
+    gboolean ok = now != NULL;
+    if (ok && !g_strv_contains(allowed, now)) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
+                    "mail %" G_GINT64_FORMAT " is %s and cannot be %s", id,
+                    now, strcmp(kind, "retry") == 0 ? "retried" : "cancelled");
+        ok = FALSE;
+    }
+    g_autofree char *detail = g_strdup_printf("state=%s was=%s", state,
+                                              now ? now : "");
+    ok = ok &&
+         cq_history_begin(session->store, kind, id, actor, detail, &seq,
+                          error) &&
+         (strcmp(kind, "retry") != 0 ||
+          reopen_rcpts(session->store, id, seq, error)) &&
+         cq_history_seal(session->store, seq, error) &&
+         set_state(session->store, id, state, error);
+    if (!ok) {
+        cq_store_rollback(session->store);
+        return FALSE;
+    }
+    return cq_store_commit(session->store, error);
+}
+
+gboolean
+cq_outbox_retry(CqSession *session, gint64 mail_id, GError **error)
+{
+    static const char *const allowed[] = {"deferred", "failed",
+                                          "partly-sent", "uncertain", NULL};
+    return change(session, mail_id, "retry mail", allowed, "retry", "queued",
+                  error);
+}
+
+gboolean
+cq_outbox_cancel(CqSession *session, gint64 mail_id, GError **error)
+{
+    static const char *const allowed[] = {"queued", "deferred", "uncertain",
+                                          NULL};
+    return change(session, mail_id, "cancel mail", allowed, "cancel",
+                  "cancelled", error);
+}

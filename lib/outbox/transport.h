@@ -1,0 +1,72 @@
+/* What the delivery worker needs of a transport: hand over a batch of
+ * stored mails and learn, for each recipient, whether it was accepted,
+ * deferred, rejected, or whether that is unknown (the connection broke
+ * after the message was handed over).  A transport may deliver a batch
+ * over one connection and pipeline it.
+ */
+#ifndef CQ_OUTBOX_TRANSPORT_H
+#define CQ_OUTBOX_TRANSPORT_H
+
+#include "common/config.h"
+#include "mime/gmime-util.h"
+
+typedef enum {
+    CQ_OUTCOME_NONE,      /* not tried yet */
+    CQ_OUTCOME_ACCEPTED,
+    CQ_OUTCOME_DEFERRED,  /* temporary failure: try again later */
+    CQ_OUTCOME_REJECTED,  /* permanent failure */
+    CQ_OUTCOME_UNCERTAIN, /* the server may or may not have the mail */
+} CqOutcome;
+
+typedef struct {
+    gint64 rcpt_id;
+    char *address;  /* local@domain, for RCPT TO */
+    CqOutcome outcome;
+    int code;       /* the SMTP reply code, 0 when there was no reply */
+    char *reply;    /* the server's words, or what failed */
+} CqTransportRcpt;
+
+typedef struct {
+    gint64 mail_id;
+    char *envelope_from;
+    gboolean smtputf8;
+    gint64 size;
+    GMimeStream *raw;  /* the stored message, CRLF line ends */
+    GArray *rcpts;     /* of CqTransportRcpt: those still to deliver */
+} CqTransportMail;
+
+/* Sets the outcome of one recipient (@reply is copied). */
+void cq_transport_rcpt_set(CqTransportRcpt *rcpt, CqOutcome outcome,
+                           int code, const char *reply);
+/* Gives every recipient of @mail without an outcome this one. */
+void cq_transport_mail_set_all(CqTransportMail *mail, CqOutcome outcome,
+                               int code, const char *reply);
+
+typedef struct _CqTransport CqTransport;
+
+typedef struct {
+    const char *name;
+    /* Delivers @n mails, setting the outcome of their recipients.
+     * Returns FALSE when the transport failed as a whole; recipients left
+     * without an outcome are then classed by the error (CQ_ERROR_PERMFAIL
+     * rejects, everything else defers). */
+    gboolean (*deliver)(CqTransport *transport, CqTransportMail **mails,
+                        guint n, GError **error);
+    void (*free)(CqTransport *transport);
+} CqTransportClass;
+
+struct _CqTransport {
+    const CqTransportClass *klass;
+};
+
+/* The transport @config names: the local Maildir, or the SMTP server. */
+CqTransport *cq_transport_new(const CqConfig *config, GError **error);
+/* A transport into the Maildir at @path. */
+CqTransport *cq_transport_maildir_new(const char *path);
+/* Whether the messages for @config may use 8bit text. */
+gboolean cq_transport_allows_8bit(const CqConfig *config);
+
+void cq_transport_free(CqTransport *transport);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqTransport, cq_transport_free)
+
+#endif
