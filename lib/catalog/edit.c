@@ -27,8 +27,9 @@ ref_name_sql(CqCatalogKind kind)
     return "SELECT ident FROM dlist WHERE id = ?";
 }
 
-/* The search key: every value folded, and the name of each entry a
- * field points at (a person is found by the name of the department). */
+/* The search key: every value folded, and the name of the department or
+ * organisation an entry belongs to.  Pointers at persons (supervisor,
+ * head) are left out: searching a name finds that person only. */
 static gboolean
 search_key(CqStore *store, const KindDef *def, char **values,
            const gint64 *refs, char **key, GError **error)
@@ -36,6 +37,9 @@ search_key(CqStore *store, const KindDef *def, char **values,
     g_autoptr(GString) out = g_string_new(NULL);
 
     for (guint i = 0; i < def->n_fields; i++) {
+        const FieldDef *f = &def->fields[i];
+        if (f->type == F_REF && f->ref == CQ_CATALOG_PERSON)
+            continue;
         cq_fold_add_key(out, values[i]);
         if (refs[i] == 0)
             continue;

@@ -203,6 +203,8 @@ list_members(CqStore *store, gint64 id, GError **error)
     CqStep step = CQ_STEP_ERROR;
 
     g_array_set_clear_func(members, member_clear);
+    if (stmt != NULL)
+        cq_stmt_bind_int(stmt, 1, id);
     while (stmt != NULL && (step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
         Member m = {0};
         for (int col = 0; col < 4; col++) {
