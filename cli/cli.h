@@ -14,6 +14,7 @@ typedef struct {
     gboolean verbose;  /* --verbose: info level */
     gboolean debug;    /* --debug: debug level, protocol transcripts */
     gboolean quiet;    /* --quiet: errors only */
+    char *as;          /* --as: act for this user (administrators) */
     const char *command;
     CqConfig *config;  /* loaded by cli_load_config() */
 } CqCli;
@@ -49,7 +50,64 @@ void cli_log_start(CqLogLevel level, gboolean to_syslog);
 CqLogLevel cli_log_level(const CqCli *cli);
 
 int cmd_send(CqCli *cli, int argc, char **argv);
+int cmd_catalog(CqCli *cli, int argc, char **argv);
+int cmd_user(CqCli *cli, int argc, char **argv);
+int cmd_record(CqCli *cli, int argc, char **argv);
+int cmd_deliver(CqCli *cli, int argc, char **argv);
+int cmd_outbox(CqCli *cli, int argc, char **argv);
+int cmd_history(CqCli *cli, int argc, char **argv);
 int cmd_demo(CqCli *cli, int argc, char **argv);
 int cmd_config(CqCli *cli, int argc, char **argv);
+
+/* Helpers shared by the commands that use the store (util.c). */
+#include "access/access.h"
+
+#include <json-glib/json-glib.h>
+
+/* Opens the database named by the configuration, acting as --as when
+ * given.  Prints the error and sets *exit_code on failure. */
+CqSession *cli_open_session(CqCli *cli, int *exit_code);
+
+/* A subcommand such as "catalog add". */
+typedef struct {
+    const char *name;
+    int (*run)(CqCli *cli, int argc, char **argv);
+    const char *summary;
+} CqSubcommand;
+
+/* Runs the subcommand named by argv[1]; prints the list on --help or a
+ * usage error. */
+int cli_run_subcommand(CqCli *cli, int argc, char **argv,
+                       const CqSubcommand *subs, guint n_subs,
+                       const char *summary);
+
+/* Parses a subcommand's options; "catalog add" is the name shown.
+ * @entries may be NULL.  Returns FALSE after printing a usage error. */
+gboolean cli_parse_sub(CqCli *cli, const char *name, const char *params,
+                       const char *summary, const GOptionEntry *entries,
+                       int *argc, char ***argv);
+
+/* Prints @node as indented JSON on standard output and frees it. */
+void cli_print_json(JsonNode *node);
+/* "2026-12-03 17:04:05" in local time; newly allocated. */
+char *cli_format_time(gint64 usec);
+/* ISO 8601 with the offset, for JSON; newly allocated. */
+char *cli_format_time_iso(gint64 usec);
+
+/* A table printed with aligned columns. */
+typedef struct _CliTable CliTable;
+CliTable *cli_table_new(const char *const *headers);
+void cli_table_add(CliTable *table, const char *const *cells);
+/* Prints and frees the table. */
+void cli_table_print(CliTable *table);
+void cli_table_free_unprinted(CliTable *table);
+
+/* Shows "label: done/total" on standard error when it is a terminal,
+ * overwriting the line; cli_progress_end() ends the line. */
+void cli_progress(const char *label, guint64 done, guint64 total);
+void cli_progress_end(void);
+
+/* Parses a mail id ("12"); prints a usage error on failure. */
+gboolean cli_parse_id(CqCli *cli, const char *text, gint64 *id);
 
 #endif

@@ -2,7 +2,10 @@
 #include "cli.h"
 
 #include "deliver/direct.h"
+#include "history/mails.h"
 #include "mime/build.h"
+#include "outbox/outbox.h"
+#include "resolve/resolve.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +14,7 @@
 typedef struct {
     char **to, **cc, **bcc, **attach, **headers;
     char *from, *subject, *body, *body_file, *html_file, *record;
-    gboolean print;
+    gboolean print, copy_to_me, queue_only, json;
 } SendOptions;
 
 static void
@@ -30,22 +33,50 @@ send_options_clear(SendOptions *o)
     g_free(o->record);
 }
 
+/* The sender: --from, else [message] from, else the user's catalog
+ * person, else USER@HOST. */
 static char *
-default_sender(const CqConfig *config)
+default_sender(const CqConfig *config, CqSession *session)
 {
     if (config->message.from != NULL)
         return g_strdup(config->message.from);
+    if (session != NULL) {
+        g_autoptr(CqUser) user = cq_user_get(session, session->login, NULL);
+        if (user != NULL && user->email != NULL)
+            return g_strdup(user->email);
+    }
     return g_strdup_printf("%s@%s", g_get_user_name(), g_get_host_name());
 }
 
 static gboolean
-add_recipients(CqMessage *message, CqRecipientKind kind, char **list,
+needs_catalog(const SendOptions *o)
+{
+    char **lists[] = {o->to, o->cc, o->bcc};
+
+    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+        for (guint i = 0; lists[l] && lists[l][i]; i++) {
+            if (cq_resolve_needs_catalog(lists[l][i]))
+                return TRUE;
+        }
+    }
+    return o->copy_to_me;
+}
+
+static gboolean
+add_recipients(CqSession *session, CqMessage *message, const SendOptions *o,
                GError **error)
 {
-    for (guint i = 0; list && list[i]; i++) {
-        if (!cq_message_add_recipients(message, kind, list[i], NULL, error))
-            return FALSE;
-    }
+    if (!cq_resolve_add(session, message, CQ_RCPT_TO,
+                        (const char *const *)o->to, error) ||
+        !cq_resolve_add(session, message, CQ_RCPT_CC,
+                        (const char *const *)o->cc, error) ||
+        !cq_resolve_add(session, message, CQ_RCPT_BCC,
+                        (const char *const *)o->bcc, error))
+        return FALSE;
+    if (o->copy_to_me &&
+        !cq_resolve_copy_to_sender(session, message, error))
+        return FALSE;
+    cq_resolve_dedup(message);
     return TRUE;
 }
 
@@ -90,16 +121,15 @@ set_bodies(CqMessage *message, const SendOptions *o, GError **error)
 }
 
 static CqMessage *
-compose(const CqConfig *config, const SendOptions *o, GError **error)
+compose(const CqConfig *config, CqSession *session, const SendOptions *o,
+        GError **error)
 {
     g_autoptr(CqMessage) message = cq_message_new(CQ_ORIGIN_MANUAL);
     g_autofree char *from = o->from ? g_strdup(o->from)
-                                    : default_sender(config);
+                                    : default_sender(config, session);
 
     if (!cq_message_set_from(message, from, error) ||
-        !add_recipients(message, CQ_RCPT_TO, o->to, error) ||
-        !add_recipients(message, CQ_RCPT_CC, o->cc, error) ||
-        !add_recipients(message, CQ_RCPT_BCC, o->bcc, error) ||
+        !add_recipients(session, message, o, error) ||
         (o->subject && !cq_message_set_subject(message, o->subject, error)) ||
         !set_bodies(message, o, error) || !add_headers(message, o->headers,
                                                        error) ||
@@ -134,13 +164,87 @@ print_message(const CqConfig *config, CqMessage *message, GError **error)
     return cq_mime_write(mime, filtered, error);
 }
 
+static void
+print_result(gint64 id, const char *state)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_int_value(b, id);
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, state);
+    json_builder_end_object(b);
+    cli_print_json(json_builder_get_root(b));
+}
+
+/* Delivers the new mail at once and reports how that went: a refused
+ * mail is an error, a deferred one a warning (the outbox keeps it). */
+static int
+deliver_now(CqCli *cli, CqSession *session, gint64 id, const char **state)
+{
+    g_autoptr(GError) error = NULL;
+    CqDeliverOptions options = cq_deliver_options_from_config(cli->config);
+    CqDeliverStats stats = {0};
+    g_autoptr(CqTransport) transport = cq_transport_new(cli->config, &error);
+
+    options.only_mail = id;
+    if (transport == NULL ||
+        !cq_outbox_deliver(session, transport, &options, &stats, NULL, NULL,
+                           &error)) {
+        g_prefix_error(&error, "mail %" G_GINT64_FORMAT " is queued, but "
+                       "delivering it failed: ", id);
+        return cli_fail(cli, error);
+    }
+    *state = stats.sent        ? "sent"
+             : stats.deferred  ? "deferred"
+             : stats.uncertain ? "uncertain"
+             : stats.partly_sent ? "partly-sent"
+                                 : "failed";
+    if (stats.sent || stats.deferred || stats.uncertain)
+        return EX_OK;
+    CqMailFilter filter = {.id = id};
+    g_autoptr(GPtrArray) mails = cq_mail_query(session, &filter, NULL);
+    const CqMailInfo *info = mails && mails->len ? mails->pdata[0] : NULL;
+    g_set_error(&error, CQ_ERROR, CQ_ERROR_PERMFAIL,
+                "mail %" G_GINT64_FORMAT " %s: %s", id,
+                stats.partly_sent ? "was sent only partly" : "failed",
+                info && info->last_error ? info->last_error : "refused");
+    return cli_fail(cli, error);
+}
+
+static int
+enqueue(CqCli *cli, CqSession *session, CqMessage *message,
+        const SendOptions *o)
+{
+    g_autoptr(GError) error = NULL;
+    CqMimeOptions options = cq_mime_options_from_config(
+        cli->config, cq_transport_allows_8bit(cli->config));
+    const char *state = "queued";
+    gint64 id = 0;
+    int code = EX_OK;
+
+    if (!cq_outbox_enqueue(session, message, &options, &id, &error))
+        return cli_fail(cli, error);
+    if (!o->queue_only)
+        code = deliver_now(cli, session, id, &state);
+    if (o->json)
+        print_result(id, state);
+    return code;
+}
+
 static int
 run(CqCli *cli, const SendOptions *o)
 {
     g_autoptr(GError) error = NULL;
-    CqDirectResult result = {0};
+    g_autoptr(CqSession) session = NULL;
+    int code = EX_OK;
 
-    g_autoptr(CqMessage) message = compose(cli->config, o, &error);
+    if (!o->print || needs_catalog(o)) {
+        session = cli_open_session(cli, &code);
+        if (session == NULL)
+            return code;
+    }
+    g_autoptr(CqMessage) message = compose(cli->config, session, o, &error);
     if (message == NULL)
         return cli_fail(cli, error);
     if (o->print) {
@@ -148,9 +252,7 @@ run(CqCli *cli, const SendOptions *o)
             return cli_fail(cli, error);
         return EX_OK;
     }
-    gboolean ok = cq_deliver_direct(cli->config, message, &result, &error);
-    cq_direct_result_clear(&result);
-    return ok ? EX_OK : cli_fail(cli, error);
+    return enqueue(cli, session, message, o);
 }
 
 int
@@ -160,7 +262,9 @@ cmd_send(CqCli *cli, int argc, char **argv)
     int code = EX_USAGE;
     const GOptionEntry entries[] = {
         {"to", 't', 0, G_OPTION_ARG_STRING_ARRAY, &o.to,
-         "Recipient (repeatable; a list may be comma-separated)", "ADDR"},
+         "Recipient: an address or a catalog reference (person, login, "
+         "contact, department, list:NAME); repeatable, comma-separated",
+         "ADDR"},
         {"cc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cc, "Copy recipient",
          "ADDR"},
         {"bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.bcc,
@@ -180,13 +284,23 @@ cmd_send(CqCli *cli, int argc, char **argv)
          "Add a header 'Name: value' (repeatable)", "HEADER"},
         {"record", 'r', 0, G_OPTION_ARG_STRING, &o.record,
          "Quality record the mail belongs to, e.g. 8D-2026-0042", "ID"},
+        {"copy-to-me", 0, 0, G_OPTION_ARG_NONE, &o.copy_to_me,
+         "Send a blind copy to yourself", NULL},
+        {"queue-only", 0, 0, G_OPTION_ARG_NONE, &o.queue_only,
+         "Only put the mail into the outbox; 'caqmail deliver' sends it",
+         NULL},
+        {"json", 'j', 0, G_OPTION_ARG_NONE, &o.json,
+         "Print the mail's number and state as JSON", NULL},
         {"print", 'p', 0, G_OPTION_ARG_NONE, &o.print,
          "Write the message to standard output instead of sending it",
          NULL},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) context = g_option_context_new("");
-    g_option_context_set_summary(context, "Compose a mail and send it.");
+    g_option_context_set_summary(
+        context, "Compose a mail, store it in the outbox with its history "
+                 "entry, and deliver it at once (unless --queue-only).  "
+                 "Duplicate addresses are sent once.");
     g_option_context_add_main_entries(context, entries, NULL);
 
     if (cli_parse(cli, context, &argc, &argv)) {

@@ -9,6 +9,14 @@
 
 static const CqCommand commands[] = {
     {"send", cmd_send, "compose a mail and send it", FALSE},
+    {"deliver", cmd_deliver, "deliver the outbox (--once, --daemon)", TRUE},
+    {"outbox", cmd_outbox, "list, show, retry and cancel waiting mail",
+     FALSE},
+    {"history", cmd_history, "list, show, search and verify sent mail",
+     FALSE},
+    {"catalog", cmd_catalog, "persons, departments, contacts, lists", TRUE},
+    {"record", cmd_record, "quality records that mails belong to", FALSE},
+    {"user", cmd_user, "users, roles and permissions", FALSE},
     {"demo", cmd_demo, "send sample mails through the whole flow", FALSE},
     {"config", cmd_config, "show the configuration in effect", FALSE},
 };
@@ -47,6 +55,8 @@ cli_global_options(CqCli *cli)
          "Log everything, protocol transcripts included", NULL},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &cli->quiet,
          "Log errors only", NULL},
+        {"as", 0, 0, G_OPTION_ARG_STRING, &cli->as,
+         "Act as user LOGIN (administrators only)", "LOGIN"},
         G_OPTION_ENTRY_NULL,
     };
     GOptionGroup *group = g_option_group_new(
@@ -133,5 +143,6 @@ main(int argc, char **argv)
     int code = command->run(&cli, argc - 1, argv + 1);
     cq_config_free(cli.config);
     g_free(cli.config_path);
+    g_free(cli.as);
     return code;
 }

@@ -1,0 +1,13 @@
+/* Printing mails for `caqmail history` and `caqmail outbox`, as text for
+ * people and as JSON for scripts. */
+#ifndef CQ_CLI_MAILVIEW_H
+#define CQ_CLI_MAILVIEW_H
+
+#include "cli.h"
+#include "history/mails.h"
+
+/* Prints an array of CqMailInfo. */
+void cli_print_mails(GPtrArray *mails, gboolean json);
+void cli_print_mail_detail(const CqMailDetail *detail, gboolean json);
+
+#endif
