@@ -88,9 +88,10 @@ find_bare(CqStore *store, const char *text, CqCatalogKind *kind, gint64 *id,
     if (hits == 1)
         return TRUE;
     if (hits == 0)
-        g_set_error(error, CQ_ERROR, CQ_ERROR_NOT_FOUND,
-                    "recipient '%s': no catalog entry has this identifier "
-                    "or login (search with 'caqmail catalog search')",
+        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
+                    "address '%s': not an address (no '@'), and no catalog "
+                    "entry has this identifier or login (search with "
+                    "'caqmail catalog search')",
                     text);
     else
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,

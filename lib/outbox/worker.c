@@ -282,6 +282,7 @@ load_mail(CqStore *store, gint64 id, GError **error)
     if (!load_pending(store, m, error))
         goto fail;
     m->raw = cq_chunk_reader_new(store, id);
+    cq_chunk_reader_set_length(m->raw, m->size);
     return m;
 
 fail:

@@ -18,7 +18,7 @@ struct _CqChunkStream {
     gint64 seq;          /* next chunk to write or read */
     gboolean eos;
     GChecksum *checksum; /* writer only */
-    gint64 size;
+    gint64 size;         /* written so far, or the known total */
     GError *error;       /* the first failure */
 };
 
@@ -165,7 +165,8 @@ stream_tell(GMimeStream *stream)
 static gint64
 stream_length(GMimeStream *stream)
 {
-    return -1;
+    CqChunkStream *self = CQ_CHUNK_STREAM(stream);
+    return self->writing || self->size <= 0 ? -1 : self->size;
 }
 
 static GMimeStream *
@@ -248,6 +249,12 @@ cq_chunk_writer_finish(GMimeStream *writer, gint64 *size, char **sha256,
     *size = self->size;
     *sha256 = g_strdup(g_checksum_get_string(self->checksum));
     return TRUE;
+}
+
+void
+cq_chunk_reader_set_length(GMimeStream *reader, gint64 length)
+{
+    CQ_CHUNK_STREAM(reader)->size = length;
 }
 
 const GError *

@@ -31,6 +31,9 @@ gboolean cq_chunk_writer_finish(GMimeStream *writer, gint64 *size,
  * in cq_chunk_reader_error(). */
 GMimeStream *cq_chunk_reader_new(CqStore *store, gint64 mail_id);
 const GError *cq_chunk_reader_error(GMimeStream *reader);
+/* Tells the reader the total size, which g_mime_stream_length() then
+ * reports (a client announces it with SIZE=). */
+void cq_chunk_reader_set_length(GMimeStream *reader, gint64 length);
 
 /* Computes the size and hex SHA-256 of the stored chunks of @mail_id. */
 gboolean cq_chunks_digest(CqStore *store, gint64 mail_id, gint64 *size,

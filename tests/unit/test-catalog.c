@@ -195,7 +195,7 @@ test_references(Fixture *f, gconstpointer data)
     }
     g_autofree char *none = resolve_to_text(f->admin, "P-9999", &error);
     g_assert_null(none);
-    g_assert_error(error, CQ_ERROR, CQ_ERROR_NOT_FOUND);
+    g_assert_error(error, CQ_ERROR, CQ_ERROR_INVALID);
     g_assert_nonnull(strstr(error->message, "'P-9999'"));
     g_clear_error(&error);
     g_assert_null(resolve_to_text(f->admin, "list:none", &error));
