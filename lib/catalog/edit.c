@@ -234,7 +234,8 @@ cq_catalog_edit(CqSession *session, CqCatalogKind kind, const char *ident,
         cq_catalog_load(session->store, kind, ident, error);
     gboolean ok = entry != NULL &&
                   apply_fields(def, entry->values, fields, n_fields, error);
-    if (ok && (add || remove) && kind != CQ_CATALOG_LIST) {
+    if (ok && ((add && add[0]) || (remove && remove[0])) &&
+        kind != CQ_CATALOG_LIST) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_USAGE,
                     "only a list has members");
         ok = FALSE;
