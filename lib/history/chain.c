@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "store/chunks.h"
+#include "store/digest.h"
 
 #include <string.h>
 
@@ -147,8 +148,7 @@ entry_hash(CqStore *store, const Entry *e, GError **error)
                   " WHERE history_seq = ? ORDER BY id",
                   result_names, e->seq, error))
         return NULL;
-    return g_compute_checksum_for_string(G_CHECKSUM_SHA256, out->str,
-                                         (gssize)out->len);
+    return cq_sha256_of(out->str, out->len);
 }
 
 static gboolean

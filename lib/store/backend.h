@@ -18,6 +18,8 @@ typedef struct {
                      GError **error);
     void (*close)(gpointer conn);
     gboolean (*begin)(gpointer conn, CqTxKind kind, GError **error);
+    /* Whether commits wait until they are on disk. */
+    gboolean (*set_durable)(gpointer conn, gboolean durable, GError **error);
     gboolean (*commit)(gpointer conn, GError **error);
     void (*rollback)(gpointer conn);
     gpointer (*prepare)(gpointer conn, const char *sql, GError **error);

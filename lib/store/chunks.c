@@ -1,6 +1,7 @@
 #include "store/chunks.h"
 
 #include "common/error.h"
+#include "store/digest.h"
 
 #include <string.h>
 
@@ -17,7 +18,7 @@ struct _CqChunkStream {
     gsize offset;        /* read position within buffer */
     gint64 seq;          /* next chunk to write or read */
     gboolean eos;
-    GChecksum *checksum; /* writer only */
+    CqSha256 *checksum;  /* writer only */
     gint64 size;         /* written so far, or the known total */
     GError *error;       /* the first failure */
 };
@@ -54,7 +55,7 @@ stream_write(GMimeStream *stream, const char *buf, size_t len)
 
     if (!self->writing || self->error != NULL)
         return -1;
-    g_checksum_update(self->checksum, (const guchar *)buf, (gssize)len);
+    cq_sha256_update(self->checksum, buf, len);
     self->size += (gint64)len;
     while (done < len) {
         size_t room = CQ_CHUNK_SIZE - self->buffer->len;
@@ -181,7 +182,7 @@ finalize(GObject *object)
     CqChunkStream *self = CQ_CHUNK_STREAM(object);
 
     g_byte_array_unref(self->buffer);
-    g_clear_pointer(&self->checksum, g_checksum_free);
+    g_clear_pointer(&self->checksum, cq_sha256_free);
     g_clear_error(&self->error);
     G_OBJECT_CLASS(cq_chunk_stream_parent_class)->finalize(object);
 }
@@ -220,7 +221,7 @@ chunk_stream_new(CqStore *store, gint64 mail_id, gboolean writing)
     self->mail_id = mail_id;
     self->writing = writing;
     if (writing)
-        self->checksum = g_checksum_new(G_CHECKSUM_SHA256);
+        self->checksum = cq_sha256_new();
     return GMIME_STREAM(self);
 }
 
@@ -247,7 +248,7 @@ cq_chunk_writer_finish(GMimeStream *writer, gint64 *size, char **sha256,
         return FALSE;
     }
     *size = self->size;
-    *sha256 = g_strdup(g_checksum_get_string(self->checksum));
+    *sha256 = cq_sha256_hex(self->checksum);
     return TRUE;
 }
 
@@ -268,13 +269,13 @@ cq_chunks_digest(CqStore *store, gint64 mail_id, gint64 *size,
                  char **sha256, GError **error)
 {
     g_autoptr(GMimeStream) reader = cq_chunk_reader_new(store, mail_id);
-    g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autoptr(CqSha256) checksum = cq_sha256_new();
     char buf[16384];
     ssize_t n;
 
     *size = 0;
     while ((n = g_mime_stream_read(reader, buf, sizeof buf)) > 0) {
-        g_checksum_update(checksum, (const guchar *)buf, n);
+        cq_sha256_update(checksum, buf, (gsize)n);
         *size += n;
     }
     if (n < 0) {
@@ -282,6 +283,6 @@ cq_chunks_digest(CqStore *store, gint64 mail_id, gint64 *size,
                           g_error_copy(cq_chunk_reader_error(reader)));
         return FALSE;
     }
-    *sha256 = g_strdup(g_checksum_get_string(checksum));
+    *sha256 = cq_sha256_hex(checksum);
     return TRUE;
 }

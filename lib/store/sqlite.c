@@ -121,6 +121,15 @@ sqlite_begin(gpointer conn, CqTxKind kind, GError **error)
 }
 
 static gboolean
+sqlite_set_durable(gpointer conn, gboolean durable, GError **error)
+{
+    return exec_plain(conn,
+                      durable ? "PRAGMA synchronous=FULL"
+                              : "PRAGMA synchronous=NORMAL",
+                      error);
+}
+
+static gboolean
 sqlite_commit(gpointer conn, GError **error)
 {
     return exec_plain(conn, "COMMIT", error);
@@ -232,6 +241,7 @@ const CqBackend cq_backend_sqlite = {
     .open = sqlite_open,
     .close = sqlite_close,
     .begin = sqlite_begin,
+    .set_durable = sqlite_set_durable,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .prepare = sqlite_prepare,

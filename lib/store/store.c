@@ -18,6 +18,8 @@ struct _CqStore {
     int depth;         /* nesting of cq_store_begin() */
     CqTxKind tx_kind;
     gboolean doomed;   /* an inner level rolled back */
+    gboolean durable;  /* commits wait for the disk */
+    gboolean relaxed;  /* this transaction does not */
     int version;
 };
 
@@ -182,12 +184,35 @@ cq_store_begin(CqStore *store, CqTxKind kind, GError **error)
 }
 
 gboolean
-cq_store_commit(CqStore *store, GError **error)
+cq_store_begin_relaxed(CqStore *store, GError **error)
 {
-    g_return_val_if_fail(store->depth > 0, FALSE);
+    g_return_val_if_fail(store->depth == 0, FALSE);
 
-    if (--store->depth > 0)
+    if (store->durable &&
+        !store->backend->set_durable(store->conn, FALSE, error))
+        return FALSE;
+    store->relaxed = store->durable;
+    if (cq_store_begin(store, CQ_TX_WRITE, error))
         return TRUE;
+    if (store->relaxed)
+        store->backend->set_durable(store->conn, TRUE, NULL);
+    store->relaxed = FALSE;
+    return FALSE;
+}
+
+/* Back to durable commits after a relaxed transaction ended. */
+static void
+end_relaxed(CqStore *store)
+{
+    if (!store->relaxed)
+        return;
+    store->relaxed = FALSE;
+    store->backend->set_durable(store->conn, TRUE, NULL);
+}
+
+static gboolean
+commit_outermost(CqStore *store, GError **error)
+{
     if (store->doomed) {
         store->backend->rollback(store->conn);
         g_set_error(error, CQ_ERROR, CQ_ERROR_FAILED,
@@ -200,6 +225,18 @@ cq_store_commit(CqStore *store, GError **error)
     return FALSE;
 }
 
+gboolean
+cq_store_commit(CqStore *store, GError **error)
+{
+    g_return_val_if_fail(store->depth > 0, FALSE);
+
+    if (--store->depth > 0)
+        return TRUE;
+    gboolean ok = commit_outermost(store, error);
+    end_relaxed(store);
+    return ok;
+}
+
 void
 cq_store_rollback(CqStore *store)
 {
@@ -210,6 +247,7 @@ cq_store_rollback(CqStore *store)
         return;
     }
     store->backend->rollback(store->conn);
+    end_relaxed(store);
 }
 
 void
@@ -217,8 +255,10 @@ cq_store_end_read(CqStore *store)
 {
     g_return_if_fail(store->depth > 0);
 
-    if (--store->depth == 0)
+    if (--store->depth == 0) {
         store->backend->rollback(store->conn);
+        end_relaxed(store);
+    }
 }
 
 gboolean
@@ -375,6 +415,7 @@ cq_store_open(const char *location, const CqStoreOptions *options,
     store->backend = backend;
     store->conn = conn;
     store->location = g_strdup(location);
+    store->durable = options ? options->durable : defaults.durable;
     store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                          stmt_free);
     if (!migrate(store, &fresh, error))

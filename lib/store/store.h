@@ -70,6 +70,10 @@ const char *cq_store_location(CqStore *store);
 gboolean cq_store_begin(CqStore *store, CqTxKind kind, GError **error);
 gboolean cq_store_commit(CqStore *store, GError **error);
 void cq_store_rollback(CqStore *store);
+/* A write transaction whose loss in a power failure does no harm (a
+ * claim that is then simply made again): its commit need not reach the
+ * disk before it returns.  Cannot nest in another transaction. */
+gboolean cq_store_begin_relaxed(CqStore *store, GError **error);
 /* Ends a level that only read: never dooms an enclosing transaction. */
 void cq_store_end_read(CqStore *store);
 gboolean cq_store_in_transaction(CqStore *store);

@@ -1,0 +1,22 @@
+/* SHA-256 for the store: the raw messages and the history chain.  The
+ * hash is computed by OpenSSL, which uses the processor's SHA
+ * instructions where it has them. */
+#ifndef CQ_STORE_DIGEST_H
+#define CQ_STORE_DIGEST_H
+
+#include <glib.h>
+
+typedef struct _CqSha256 CqSha256;
+
+CqSha256 *cq_sha256_new(void);
+void cq_sha256_update(CqSha256 *sha, const void *data, gsize len);
+/* The lower-case hex digest of everything given so far; newly
+ * allocated.  The hash may not be updated afterwards. */
+char *cq_sha256_hex(CqSha256 *sha);
+void cq_sha256_free(CqSha256 *sha);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqSha256, cq_sha256_free)
+
+/* The hex SHA-256 of @len bytes; newly allocated. */
+char *cq_sha256_of(const void *data, gsize len);
+
+#endif
