@@ -152,10 +152,13 @@ cq_csv_parse(const char *data, gsize len)
     return records;
 }
 
+/* Quotes what would otherwise read differently: separators, quotes,
+ * line ends, edge spaces, and a leading byte-order mark. */
 static gboolean
 needs_quotes(const char *field)
 {
     return strpbrk(field, ",\"\r\n") != NULL || *field == ' ' ||
+           g_str_has_prefix(field, "\xef\xbb\xbf") ||
            (*field != '\0' && field[strlen(field) - 1] == ' ');
 }
 
