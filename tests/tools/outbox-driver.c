@@ -1,0 +1,82 @@
+/* outbox-driver: puts many mails into the outbox through the library,
+ * for the integration tests of delivery (crash, parallel workers).
+ *
+ *     outbox-driver COUNT BATCH RCPT...
+ *
+ * Reads the configuration as caqmail does ($CAQMAIL_CONFIG), acts as the
+ * operating-system user, and enqueues COUNT mails to RCPT..., BATCH of
+ * them to a transaction.  Each mail's subject is "mail N" and its
+ * Message-ID is "outbox-N.<pid>@caqmail.test"; prints the mail ids. */
+#include "access/access.h"
+#include "common/error.h"
+#include "deliver/direct.h"
+#include "outbox/outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static CqMessage *
+sample(guint n, char **rcpts)
+{
+    CqMessage *m = cq_message_new(CQ_ORIGIN_REMINDER);
+    g_autofree char *subject = g_strdup_printf("mail %u", n);
+
+    cq_message_set_from(m, "Qualität <qm@caqmail.test>", NULL);
+    for (guint i = 0; rcpts[i]; i++)
+        cq_message_add_recipients(m, CQ_RCPT_TO, rcpts[i], NULL, NULL);
+    cq_message_set_subject(m, subject, NULL);
+    cq_message_set_text(m, "Die Maßnahme ist fällig.\n", NULL);
+    m->message_id = g_strdup_printf("outbox-%u.%d@caqmail.test", n,
+                                    (int)getpid());
+    return m;
+}
+
+static gboolean
+enqueue(CqSession *s, const CqConfig *config, guint count, guint batch,
+        char **rcpts, GError **error)
+{
+    CqMimeOptions options = cq_mime_options_from_config(
+        config, cq_transport_allows_8bit(config));
+
+    for (guint i = 0; i < count; i += batch) {
+        if (!cq_store_begin(s->store, CQ_TX_WRITE, error))
+            return FALSE;
+        for (guint k = i; k < MIN(count, i + batch); k++) {
+            g_autoptr(CqMessage) m = sample(k + 1, rcpts);
+            gint64 id = 0;
+            if (!cq_outbox_enqueue(s, m, &options, &id, error)) {
+                cq_store_rollback(s->store);
+                return FALSE;
+            }
+            printf("%" G_GINT64_FORMAT "\n", id);
+        }
+        if (!cq_store_commit(s->store, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (argc < 4) {
+        fprintf(stderr, "usage: outbox-driver COUNT BATCH RCPT...\n");
+        return 64;
+    }
+    g_autoptr(CqConfig) config = cq_config_load(NULL, &error);
+    CqStoreOptions options = {.durable = FALSE, .busy_timeout_ms = 60000};
+    g_autoptr(CqSession) s =
+        config ? cq_session_open(config->store.database, &options, NULL,
+                                 &error)
+               : NULL;
+    if (s == NULL || !enqueue(s, config, (guint)atoi(argv[1]),
+                              (guint)MAX(atoi(argv[2]), 1), argv + 3,
+                              &error)) {
+        fprintf(stderr, "outbox-driver: %s\n", error->message);
+        return cq_error_exit_code(error);
+    }
+    return 0;
+}
