@@ -195,20 +195,29 @@ deliver_now(CqCli *cli, CqSession *session, gint64 id, const char **state)
                        "delivering it failed: ", id);
         return cli_fail(cli, error);
     }
-    *state = stats.sent        ? "sent"
-             : stats.deferred  ? "deferred"
-             : stats.uncertain ? "uncertain"
+    *state = stats.sent          ? "sent"
+             : stats.deferred    ? "deferred"
+             : stats.uncertain   ? "uncertain"
              : stats.partly_sent ? "partly-sent"
                                  : "failed";
-    if (stats.sent || stats.deferred || stats.uncertain)
+    if (stats.sent)
         return EX_OK;
     CqMailFilter filter = {.id = id};
     g_autoptr(GPtrArray) mails = cq_mail_query(session, &filter, NULL);
     const CqMailInfo *info = mails && mails->len ? mails->pdata[0] : NULL;
+    const char *why = info && info->last_error ? info->last_error : "";
+    if (stats.deferred || stats.uncertain) {
+        fprintf(stderr,
+                "caqmail send: mail %" G_GINT64_FORMAT " is %s: %s\n"
+                "caqmail send: it stays in the outbox; %s\n",
+                id, *state, why,
+                stats.deferred ? "'caqmail deliver' tries again"
+                               : "see 'caqmail outbox show'");
+        return EX_OK;
+    }
     g_set_error(&error, CQ_ERROR, CQ_ERROR_PERMFAIL,
                 "mail %" G_GINT64_FORMAT " %s: %s", id,
-                stats.partly_sent ? "was sent only partly" : "failed",
-                info && info->last_error ? info->last_error : "refused");
+                stats.partly_sent ? "was sent only partly" : "failed", why);
     return cli_fail(cli, error);
 }
 
