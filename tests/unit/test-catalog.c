@@ -86,7 +86,6 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
     cq_session_free(f->admin);
-    g_autofree char *cmd = NULL;
     const char *names[] = {"caqmail.db", "caqmail.db-wal", "caqmail.db-shm",
                            "import.csv"};
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {

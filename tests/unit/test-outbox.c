@@ -46,11 +46,28 @@ fixture_setup(Fixture *f, gconstpointer data)
 }
 
 static void
+remove_tree(const char *path)
+{
+    GDir *dir = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+        if (g_file_test(child, G_FILE_TEST_IS_DIR))
+            remove_tree(child);
+        else
+            g_assert_cmpint(g_unlink(child), ==, 0);
+    }
+    if (dir != NULL)
+        g_dir_close(dir);
+    g_assert_cmpint(g_rmdir(path), ==, 0);
+}
+
+static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
     cq_session_free(f->admin);
-    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
-    g_assert_cmpint(system(cmd), ==, 0);
+    remove_tree(f->dir);
     g_free(f->maildir);
     g_free(f->dir);
 }
