@@ -13,6 +13,9 @@
 
 typedef gint32 CqDay;
 
+/* No date: a gauge never listed, a value not given. */
+#define CQ_DAY_NONE G_MININT32
+
 /* Years from 1 to 9999 are representable. */
 #define CQ_DAY_ISO_LEN 11 /* "YYYY-MM-DD" and its NUL */
 
