@@ -6,10 +6,10 @@
 #include "workflow/mail-templates.h"
 
 static gboolean
-fail(const CqConfig *config, const char *key, const char *what,
-     GError **error)
+fail(const CqConfig *config, const char *key, const char *what, GError **error)
 {
-    g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG, "config '%s': [gauges] %s: %s",
+    g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
+                "config '%s': [gauges] %s: %s",
                 config->path ? config->path : "built-in defaults", key, what);
     return FALSE;
 }
@@ -67,8 +67,8 @@ cq_collect_policy_horizon(const CqCollectPolicy *policy, CqDay today)
 }
 
 gboolean
-cq_collect_policy_lists(const CqCollectPolicy *policy, CqDay due,
-                        CqDay today, CqDay last_listed)
+cq_collect_policy_lists(const CqCollectPolicy *policy, CqDay due, CqDay today,
+                        CqDay last_listed)
 {
     if (due > cq_collect_policy_horizon(policy, today))
         return FALSE;

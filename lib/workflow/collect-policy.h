@@ -25,8 +25,7 @@ typedef struct {
 /* Builds the policy from config->gauges, checking the lab's address and
  * the template name (CQ_ERROR_CONFIG).  Free it with
  * cq_collect_policy_free(). */
-CqCollectPolicy *cq_collect_policy_new(const CqConfig *config,
-                                       GError **error);
+CqCollectPolicy *cq_collect_policy_new(const CqConfig *config, GError **error);
 void cq_collect_policy_free(CqCollectPolicy *policy);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqCollectPolicy, cq_collect_policy_free)
 

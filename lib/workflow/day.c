@@ -12,8 +12,7 @@ cq_day_from_ymd(int year, int month, int day)
     GDate date;
 
     g_date_clear(&date, 1);
-    g_date_set_dmy(&date, (GDateDay)day, (GDateMonth)month,
-                   (GDateYear)year);
+    g_date_set_dmy(&date, (GDateDay)day, (GDateMonth)month, (GDateYear)year);
     return (CqDay)((gint64)g_date_get_julian(&date) - EPOCH_JULIAN);
 }
 
@@ -57,8 +56,8 @@ cq_day_parse(const char *what, const char *text, CqDay *day, GError **error)
     int y = 0, m = 0, d = 0;
 
     if (text != NULL && digits(text, 4, &y) && text[4] == '-' &&
-        digits(text + 5, 2, &m) && text[7] == '-' &&
-        digits(text + 8, 2, &d) && text[10] == '\0' && y >= 1 &&
+        digits(text + 5, 2, &m) && text[7] == '-' && digits(text + 8, 2, &d) &&
+        text[10] == '\0' && y >= 1 &&
         g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y)) {
         *day = cq_day_from_ymd(y, m, d);
         return TRUE;

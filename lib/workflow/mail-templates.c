@@ -12,27 +12,27 @@
 
 /* ---- What each mail kind provides ---- */
 
+/* clang-format off */
 /* The values every automatic mail has. */
-#define COMMON_VARS                                                          \
-    {"today", CQ_VAR_DATE}, {"sender.name", CQ_VAR_TEXT},                    \
-        {"recipient.name", CQ_VAR_TEXT}, {"recipient.email", CQ_VAR_TEXT}
+#define COMMON_VARS                                                         \
+    {"today", CQ_VAR_DATE}, {"sender.name", CQ_VAR_TEXT},                   \
+    {"recipient.name", CQ_VAR_TEXT}, {"recipient.email", CQ_VAR_TEXT}
 
 /* The values of one measure, under @prefix. */
-#define MEASURE_VARS(prefix)                                                 \
-    {prefix ".id", CQ_VAR_TEXT}, {prefix ".title", CQ_VAR_TEXT},             \
-        {prefix ".due", CQ_VAR_DATE}, {prefix ".overdue", CQ_VAR_FLAG},      \
-        {prefix ".due_today", CQ_VAR_FLAG},                                  \
-        {prefix ".days_left", CQ_VAR_NUMBER},                                \
-        {prefix ".days_overdue", CQ_VAR_NUMBER},                             \
-        {prefix ".link", CQ_VAR_TEXT},                                       \
-        {prefix ".responsible", CQ_VAR_TEXT},                                \
-        {prefix ".record.id", CQ_VAR_TEXT},                                  \
-        {prefix ".record.title", CQ_VAR_TEXT}
+#define MEASURE_VARS(prefix)                                                \
+    {prefix ".id", CQ_VAR_TEXT}, {prefix ".title", CQ_VAR_TEXT},            \
+    {prefix ".due", CQ_VAR_DATE}, {prefix ".overdue", CQ_VAR_FLAG},         \
+    {prefix ".due_today", CQ_VAR_FLAG},                                     \
+    {prefix ".days_left", CQ_VAR_NUMBER},                                   \
+    {prefix ".days_overdue", CQ_VAR_NUMBER},                                \
+    {prefix ".link", CQ_VAR_TEXT}, {prefix ".responsible", CQ_VAR_TEXT},    \
+    {prefix ".record.id", CQ_VAR_TEXT}, {prefix ".record.title", CQ_VAR_TEXT}
 
 /* The reminder level and who is in copy. */
-#define LEVEL_VARS                                                           \
-    {"level.number", CQ_VAR_NUMBER}, {"level.offset", CQ_VAR_NUMBER},        \
-        {"level.escalation", CQ_VAR_FLAG}, {"cc_names", CQ_VAR_TEXT}
+#define LEVEL_VARS                                                          \
+    {"level.number", CQ_VAR_NUMBER}, {"level.offset", CQ_VAR_NUMBER},       \
+    {"level.escalation", CQ_VAR_FLAG}, {"cc_names", CQ_VAR_TEXT}
+/* clang-format on */
 
 static const CqTemplateVar reminder_vars[] = {
     COMMON_VARS,
@@ -101,8 +101,7 @@ cq_template_name_valid(const char *name)
         return FALSE;
     for (; name[n]; n++) {
         char c = name[n];
-        if (!(g_ascii_islower(c) || g_ascii_isdigit(c) || c == '-' ||
-              c == '_'))
+        if (!(g_ascii_islower(c) || g_ascii_isdigit(c) || c == '-' || c == '_'))
             return FALSE;
     }
     return n <= 64;
@@ -173,7 +172,9 @@ typedef enum {
 
 static const char *const part_suffix[] = {"subject", "txt", "html"};
 static const CqTemplatePart part_kind[] = {
-    CQ_TEMPLATE_SUBJECT, CQ_TEMPLATE_TEXT, CQ_TEMPLATE_HTML,
+    CQ_TEMPLATE_SUBJECT,
+    CQ_TEMPLATE_TEXT,
+    CQ_TEMPLATE_HTML,
 };
 
 static void
@@ -257,8 +258,7 @@ find_part(const CqTemplates *templates, const char *file, GBytes **bytes,
     GError *local = NULL;
 
     if (templates->folder != NULL) {
-        g_autofree char *path =
-            g_build_filename(templates->folder, file, NULL);
+        g_autofree char *path = g_build_filename(templates->folder, file, NULL);
         if (read_override(path, bytes, &local)) {
             *shown = g_steal_pointer(&path);
             return TRUE;
@@ -285,8 +285,7 @@ language_present(const CqTemplates *templates, const char *name,
     g_autoptr(GBytes) bytes = NULL;
     g_autofree char *shown = NULL;
 
-    return find_part(templates, file, &bytes, &shown, error) &&
-           bytes != NULL;
+    return find_part(templates, file, &bytes, &shown, error) && bytes != NULL;
 }
 
 static CqTemplate *
@@ -413,16 +412,15 @@ cq_templates_get(CqTemplates *templates, const char *name, CqMailKind kind,
                  const char *language, GError **error)
 {
     g_autofree char *asked = cq_language_normalize(language);
-    g_autofree char *key = g_strdup_printf("%s/%d/%s", name, (int)kind,
-                                           asked ? asked : "");
+    g_autofree char *key =
+        g_strdup_printf("%s/%d/%s", name, (int)kind, asked ? asked : "");
     const CqTemplateSet *set = g_hash_table_lookup(templates->index, key);
 
     if (set != NULL)
         return set;
     if (!check_name(name, error))
         return NULL;
-    g_autofree char *chosen =
-        choose_language(templates, name, asked, error);
+    g_autofree char *chosen = choose_language(templates, name, asked, error);
     if (chosen == NULL)
         return NULL;
     set = get_resolved(templates, name, kind, chosen, error);
@@ -448,9 +446,9 @@ folder_languages(const CqTemplates *templates, const char *name,
         if (!g_str_has_prefix(entry, prefix) ||
             !g_str_has_suffix(entry, ".subject"))
             continue;
-        g_autofree char *lang = g_strndup(
-            entry + strlen(prefix),
-            strlen(entry) - strlen(prefix) - strlen(".subject"));
+        g_autofree char *lang =
+            g_strndup(entry + strlen(prefix),
+                      strlen(entry) - strlen(prefix) - strlen(".subject"));
         g_autofree char *norm = cq_language_normalize(lang);
         if (norm != NULL && strcmp(norm, lang) == 0)
             g_ptr_array_add(langs, g_steal_pointer(&lang));
@@ -458,8 +456,8 @@ folder_languages(const CqTemplates *templates, const char *name,
 }
 
 gboolean
-cq_templates_check(CqTemplates *templates, const char *name,
-                   CqMailKind kind, GError **error)
+cq_templates_check(CqTemplates *templates, const char *name, CqMailKind kind,
+                   GError **error)
 {
     g_autoptr(GPtrArray) langs = g_ptr_array_new_with_free_func(g_free);
     GError *local = NULL;

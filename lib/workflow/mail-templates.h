@@ -71,9 +71,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqTemplates, cq_templates_free)
  * Fails with CQ_ERROR_CONFIG for a template that does not compile,
  * CQ_ERROR_NOT_FOUND when neither the language nor the fallback has the
  * set, CQ_ERROR_IO for an unreadable file. */
-const CqTemplateSet *cq_templates_get(CqTemplates *templates,
-                                      const char *name, CqMailKind kind,
-                                      const char *language, GError **error);
+const CqTemplateSet *cq_templates_get(CqTemplates *templates, const char *name,
+                                      CqMailKind kind, const char *language,
+                                      GError **error);
 
 /* Compiles the set @name of @kind in every language that is present
  * (built in or in the folder) and in the fallback language, so that a run

@@ -18,13 +18,13 @@ static const struct {
     {"quality-management", CQ_ROLE_QUALITY_MANAGEMENT},
 };
 
-#define ROLE_CHOICES                                                         \
-    "responsible, supervisor, department-head, quality-management, "        \
+#define ROLE_CHOICES                                                           \
+    "responsible, supervisor, department-head, quality-management, "           \
     "list:NAME"
 
 static gboolean G_GNUC_PRINTF(4, 5)
-fail(const CqConfig *config, GError **error, const char *section,
-     const char *format, ...)
+    fail(const CqConfig *config, GError **error, const char *section,
+         const char *format, ...)
 {
     va_list args;
 
@@ -54,8 +54,10 @@ parse_role(const CqConfig *config, const char *section, const char *key,
     if (g_str_has_prefix(text, "list:")) {
         g_autofree char *name = g_strstrip(g_strdup(text + 5));
         if (*name == '\0' || !cq_text_check_header("list", name, NULL))
-            return fail(config, error, section, "%s: role '%s' needs a "
-                        "list name, as in list:Werkleitung", key, shown);
+            return fail(config, error, section,
+                        "%s: role '%s' needs a "
+                        "list name, as in list:Werkleitung",
+                        key, shown);
         role->kind = CQ_ROLE_LIST;
         role->name = g_steal_pointer(&name);
         return TRUE;
@@ -73,8 +75,7 @@ parse_role(const CqConfig *config, const char *section, const char *key,
 /* Parses a comma-separated list of roles. */
 static gboolean
 parse_roles(const CqConfig *config, const char *section, const char *key,
-            const char *text, CqRole **roles, guint *n_roles,
-            GError **error)
+            const char *text, CqRole **roles, guint *n_roles, GError **error)
 {
     g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
     guint n = g_strv_length(parts);
@@ -85,8 +86,7 @@ parse_roles(const CqConfig *config, const char *section, const char *key,
         g_strstrip(parts[i]);
         if (*parts[i] == '\0' && n == 1)
             break;
-        if (!parse_role(config, section, key, parts[i], &list[used],
-                        error)) {
+        if (!parse_role(config, section, key, parts[i], &list[used], error)) {
             roles_free(list, used);
             return FALSE;
         }
@@ -147,12 +147,12 @@ build_level(const CqConfig *config, const CqRemindLevelSettings *in,
     level->offset = (gint)in->offset;
     level->mode = g_strcmp0(in->mode, "digest") == 0 ? CQ_REMIND_DIGEST
                                                      : CQ_REMIND_PER_MEASURE;
-    level->template_name = g_strdup(
-        in->template_name && *in->template_name
-            ? in->template_name
-            : cq_mail_kind_name(level->mode == CQ_REMIND_DIGEST
-                                    ? CQ_MAIL_REMINDER_DIGEST
-                                    : CQ_MAIL_REMINDER));
+    level->template_name =
+        g_strdup(in->template_name && *in->template_name
+                     ? in->template_name
+                     : cq_mail_kind_name(level->mode == CQ_REMIND_DIGEST
+                                             ? CQ_MAIL_REMINDER_DIGEST
+                                             : CQ_MAIL_REMINDER));
     if (!cq_template_name_valid(level->template_name)) {
         g_autofree char *shown = cq_text_printable(level->template_name);
         return fail(config, error, section,
@@ -160,10 +160,10 @@ build_level(const CqConfig *config, const CqRemindLevelSettings *in,
                     "'-', '_')",
                     shown);
     }
-    if (!parse_roles(config, section, "to", in->to, &level->to,
-                     &level->n_to, error) ||
-        !parse_roles(config, section, "cc", in->cc, &level->cc,
-                     &level->n_cc, error))
+    if (!parse_roles(config, section, "to", in->to, &level->to, &level->n_to,
+                     error) ||
+        !parse_roles(config, section, "cc", in->cc, &level->cc, &level->n_cc,
+                     error))
         return FALSE;
     if (level->n_to == 0)
         return fail(config, error, section, "to: needs at least one role");
@@ -239,8 +239,7 @@ cq_remind_policy_level(const CqRemindPolicy *policy, guint number)
 }
 
 guint
-cq_remind_policy_reached(const CqRemindPolicy *policy, CqDay due,
-                         CqDay today)
+cq_remind_policy_reached(const CqRemindPolicy *policy, CqDay due, CqDay today)
 {
     guint reached = 0;
 

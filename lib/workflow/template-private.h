@@ -44,10 +44,10 @@ typedef struct {
 
 /* A resolved variable: where its path starts and the keys below that. */
 typedef struct {
-    int scope;        /* -1: the root; else the loop level whose item */
-    char **segments;  /* keys below the start, NULL-terminated */
-    CqVarType type;   /* what the schema declares */
-    char *name;       /* as written, for messages */
+    int scope;       /* -1: the root; else the loop level whose item */
+    char **segments; /* keys below the start, NULL-terminated */
+    CqVarType type;  /* what the schema declares */
+    char *name;      /* as written, for messages */
 } Ref;
 
 typedef struct _Node Node;

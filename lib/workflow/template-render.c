@@ -58,9 +58,9 @@ static gboolean
 check_type(Render *r, const Node *node, const CqValue *value)
 {
     static const CqValueType expected[] = {
-        [CQ_VAR_TEXT] = CQ_VALUE_TEXT,   [CQ_VAR_NUMBER] = CQ_VALUE_NUMBER,
-        [CQ_VAR_FLAG] = CQ_VALUE_FLAG,   [CQ_VAR_DATE] = CQ_VALUE_DATE,
-        [CQ_VAR_LIST] = CQ_VALUE_LIST,   [CQ_VAR_GROUP] = CQ_VALUE_GROUP,
+        [CQ_VAR_TEXT] = CQ_VALUE_TEXT, [CQ_VAR_NUMBER] = CQ_VALUE_NUMBER,
+        [CQ_VAR_FLAG] = CQ_VALUE_FLAG, [CQ_VAR_DATE] = CQ_VALUE_DATE,
+        [CQ_VAR_LIST] = CQ_VALUE_LIST, [CQ_VAR_GROUP] = CQ_VALUE_GROUP,
     };
 
     if (value == NULL || value->type == expected[node->ref.type])
@@ -68,8 +68,7 @@ check_type(Render *r, const Node *node, const CqValue *value)
     g_set_error(r->error, CQ_ERROR, CQ_ERROR_FAILED,
                 "template '%s' line %u: the value of '%s' has the wrong "
                 "type for the %s schema",
-                r->t->file, node->line, node->ref.name,
-                r->t->schema->name);
+                r->t->file, node->line, node->ref.name, r->t->schema->name);
     return FALSE;
 }
 
@@ -119,8 +118,7 @@ apply_format(GString *buf, const Format *format, const CqValue *value,
             append_date(buf, value->v.day, language, format->kind);
         break;
     case FORMAT_COUNT:
-        g_string_append_printf(buf, "%u",
-                               value ? value->v.children->len : 0);
+        g_string_append_printf(buf, "%u", value ? value->v.children->len : 0);
         break;
     case FORMAT_UPPER: {
         g_autofree char *up = g_utf8_strup(buf->str, buf->len);
@@ -182,8 +180,8 @@ append_html(GString *out, const char *s, gsize len)
 static gboolean
 is_break(gunichar c)
 {
-    return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) ||
-           c == 0x2028 || c == 0x2029;
+    return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 ||
+           c == 0x2029;
 }
 
 /* Control characters and line separators become one space per run. */
@@ -268,8 +266,8 @@ count_step(Render *r)
     if (++r->steps <= CQ_TEMPLATE_MAX_STEPS)
         return TRUE;
     g_set_error(r->error, CQ_ERROR, CQ_ERROR_TOO_LARGE,
-                "template '%s': rendering takes more than %d steps",
-                r->t->file, CQ_TEMPLATE_MAX_STEPS);
+                "template '%s': rendering takes more than %d steps", r->t->file,
+                CQ_TEMPLATE_MAX_STEPS);
     return FALSE;
 }
 
@@ -288,9 +286,8 @@ render_node(Render *r, const Node *node)
         value = lookup(r, &node->ref);
         if (!check_type(r, node, value))
             return FALSE;
-        return render_nodes(r, truthy(value) != node->negate
-                                   ? node->body
-                                   : node->orelse);
+        return render_nodes(r, truthy(value) != node->negate ? node->body
+                                                             : node->orelse);
     case NODE_EACH:
         return render_each(r, node);
     }

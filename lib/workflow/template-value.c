@@ -59,8 +59,7 @@ cq_value_type(const CqValue *value)
 static CqValue *
 group_put(CqValue *group, const char *key, CqValueType type)
 {
-    g_return_val_if_fail(group != NULL && group->type == CQ_VALUE_GROUP,
-                         NULL);
+    g_return_val_if_fail(group != NULL && group->type == CQ_VALUE_GROUP, NULL);
     g_return_val_if_fail(key != NULL, NULL);
 
     CqValue *value = value_new(type, key);

@@ -10,9 +10,9 @@
 typedef struct {
     Node *node;      /* the open block; NULL for the root */
     GPtrArray *into; /* where new nodes go */
-    char *alias;           /* NODE_EACH: the loop name */
-    char *list_path;       /* NODE_EACH: the schema path of its list */
-    int loop_level;        /* NODE_EACH: 0 for the outermost loop */
+    char *alias;     /* NODE_EACH: the loop name */
+    char *list_path; /* NODE_EACH: the schema path of its list */
+    int loop_level;  /* NODE_EACH: 0 for the outermost loop */
     gboolean in_else;
 } Block;
 
@@ -31,7 +31,7 @@ typedef struct {
 } Parser;
 
 static gboolean G_GNUC_PRINTF(3, 4)
-fail(Parser *p, guint line, const char *format, ...)
+    fail(Parser *p, guint line, const char *format, ...)
 {
     va_list args;
 
@@ -228,8 +228,7 @@ resolve(Parser *p, guint line, const char *text, Ref *ref)
         ref->type = CQ_VAR_GROUP;
         return TRUE;
     }
-    return resolve_type(p, line, loop->list_path, segs + 1, text,
-                        &ref->type);
+    return resolve_type(p, line, loop->list_path, segs + 1, text, &ref->type);
 }
 
 /* The schema path that @ref names, for loops over lists in lists. */
@@ -257,8 +256,10 @@ parse_format(Parser *p, guint line, const char *text, Format *format)
         const char *name;
         FormatKind kind;
     } names[] = {
-        {"iso", FORMAT_ISO},     {"long", FORMAT_LONG},
-        {"count", FORMAT_COUNT}, {"upper", FORMAT_UPPER},
+        {"iso", FORMAT_ISO},
+        {"long", FORMAT_LONG},
+        {"count", FORMAT_COUNT},
+        {"upper", FORMAT_UPPER},
     };
     guint64 width = 0;
 
@@ -269,8 +270,8 @@ parse_format(Parser *p, guint line, const char *text, Format *format)
         }
     }
     if (g_str_has_prefix(text, "pad:") &&
-        g_ascii_string_to_unsigned(text + 4, 10, 1, CQ_TEMPLATE_MAX_PAD,
-                                   &width, NULL)) {
+        g_ascii_string_to_unsigned(text + 4, 10, 1, CQ_TEMPLATE_MAX_PAD, &width,
+                                   NULL)) {
         format->kind = FORMAT_PAD;
         format->width = (guint)width;
         return TRUE;
@@ -294,8 +295,7 @@ check_formats(Parser *p, const Node *node)
 
     for (guint i = 0; i < node->n_formats; i++) {
         FormatKind kind = node->formats[i].kind;
-        if ((kind == FORMAT_ISO || kind == FORMAT_LONG) &&
-            type != CQ_VAR_DATE)
+        if ((kind == FORMAT_ISO || kind == FORMAT_LONG) && type != CQ_VAR_DATE)
             return fail(p, node->line, "'%s': date formatter on %s", name,
                         type_names[type]);
         if (kind == FORMAT_COUNT && type != CQ_VAR_LIST)
@@ -310,8 +310,8 @@ check_formats(Parser *p, const Node *node)
         return fail(p, node->line, "'%s' is a flag: test it with {{#if}}",
                     name);
     if (type == CQ_VAR_LIST)
-        return fail(p, node->line,
-                    "'%s' is a list: use {{#each}} or '|count'", name);
+        return fail(p, node->line, "'%s' is a list: use {{#each}} or '|count'",
+                    name);
     if (type == CQ_VAR_GROUP)
         return fail(p, node->line, "'%s' is a group of values, not a value",
                     name);
@@ -321,8 +321,7 @@ check_formats(Parser *p, const Node *node)
 static gboolean
 parse_value(Parser *p, guint line, const char *content)
 {
-    g_auto(GStrv) parts =
-        g_strsplit(content, "|", CQ_TEMPLATE_MAX_FORMATS + 2);
+    g_auto(GStrv) parts = g_strsplit(content, "|", CQ_TEMPLATE_MAX_FORMATS + 2);
     guint n = g_strv_length(parts);
 
     if (n > CQ_TEMPLATE_MAX_FORMATS + 1)
@@ -383,8 +382,7 @@ parse_each(Parser *p, guint line, char **words)
     if (!is_identifier(alias))
         return fail(p, line, "'%s' is not a loop name", alias);
     if (find_loop(p, alias) || schema_has_root(p->t->schema, alias))
-        return fail(p, line, "loop name '%s' hides another variable",
-                    alias);
+        return fail(p, line, "loop name '%s' hides another variable", alias);
 
     Node *node = node_add(p, NODE_EACH, line);
     if (!resolve(p, line, words[1], &node->ref))
@@ -409,8 +407,7 @@ parse_else(Parser *p, guint line, char **words)
 
     if (words[1] != NULL)
         return fail(p, line, "{{#else}} takes nothing");
-    if (block->node == NULL || block->node->kind != NODE_IF ||
-        block->in_else)
+    if (block->node == NULL || block->node->kind != NODE_IF || block->in_else)
         return fail(p, line, "{{#else}} outside {{#if}}");
     block->in_else = TRUE;
     block->into = block->node->orelse;
@@ -555,8 +552,7 @@ static gboolean
 parse_all(Parser *p)
 {
     while (p->pos < p->len) {
-        const char *open = g_strstr_len(p->src + p->pos, p->len - p->pos,
-                                        "{{");
+        const char *open = g_strstr_len(p->src + p->pos, p->len - p->pos, "{{");
         if (open == NULL) {
             take_text(p, p->len);
             break;
@@ -599,8 +595,7 @@ check_source(Parser *p)
             return fail(p, line, "a subject is one line");
     }
     if (!g_utf8_validate_len(p->src, p->len, &end))
-        return fail(p, 1, "not valid UTF-8 at byte %ld",
-                    (long)(end - p->src));
+        return fail(p, 1, "not valid UTF-8 at byte %ld", (long)(end - p->src));
     return TRUE;
 }
 
@@ -622,8 +617,7 @@ cq_template_compile(const char *file, const char *source, gssize length,
     g_return_val_if_fail(source != NULL && schema != NULL, NULL);
     gsize len = length < 0 ? strlen(source) : (gsize)length;
     g_autoptr(CqTemplate) t = g_new0(CqTemplate, 1);
-    Parser p = {.t = t, .src = source, .len = len, .line = 1,
-                .error = error};
+    Parser p = {.t = t, .src = source, .len = len, .line = 1, .error = error};
 
     t->file = g_strdup(file ? file : "(string)");
     t->language = g_strdup(language ? language : "en");

@@ -143,8 +143,7 @@ typedef struct _CqTemplate CqTemplate;
 CqTemplate *cq_template_compile(const char *file, const char *source,
                                 gssize length, CqTemplatePart part,
                                 const char *language,
-                                const CqTemplateSchema *schema,
-                                GError **error);
+                                const CqTemplateSchema *schema, GError **error);
 void cq_template_free(CqTemplate *template);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqTemplate, cq_template_free)
 

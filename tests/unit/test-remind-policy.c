@@ -173,8 +173,7 @@ static const BadConfig bad_configs[] = {
      "setting 'gauges.within_days': '-1' is not valid"},
     {"/collect/config/unknown", "[gauges]\ninterval = 7\n",
      "unknown setting 'interval' in section [gauges]"},
-    {"/remind/config/unknown-role",
-     "[remind.level.1]\noffset = 1\ncc = boss\n",
+    {"/remind/config/unknown-role", "[remind.level.1]\noffset = 1\ncc = boss\n",
      "[remind.level.1] cc: unknown role 'boss' (responsible, supervisor"},
     {"/remind/config/empty-list", "[remind.level.1]\noffset = 1\nto = list:\n",
      "[remind.level.1] to: role 'list:' needs a list name"},
@@ -230,8 +229,7 @@ test_bad_config(gconstpointer data)
     g_autoptr(CqConfig) config = config_from(c->config, &error);
 
     if (config != NULL && g_str_has_prefix(c->path, "/remind/")) {
-        g_autoptr(CqRemindPolicy) policy =
-            cq_remind_policy_new(config, &error);
+        g_autoptr(CqRemindPolicy) policy = cq_remind_policy_new(config, &error);
         g_assert_null(policy);
     } else if (config != NULL) {
         g_autoptr(CqCollectPolicy) policy =
@@ -268,26 +266,25 @@ static const WalkCase walk_cases[] = {
     {"/remind/walk/long-overdue", "2026-02-01", NULL, 0, NULL, 0, "1:4"},
     {"/remind/walk/not-yet", "2026-04-10", NULL, 0, NULL, 0, ""},
     {"/remind/walk/last-day", "2026-04-03", NULL, 0, NULL, 0, "31:1"},
-    {"/remind/walk/catch-up", "2026-03-10", "1,20,31", 0, NULL, 0,
-     "20:3 31:4"},
-    {"/remind/walk/catch-up-skips-one", "2026-03-10", "8,9,10,18,25", 0,
-     NULL, 0, "8:1 18:3 25:4"},
+    {"/remind/walk/catch-up", "2026-03-10", "1,20,31", 0, NULL, 0, "20:3 31:4"},
+    {"/remind/walk/catch-up-skips-one", "2026-03-10", "8,9,10,18,25", 0, NULL,
+     0, "8:1 18:3 25:4"},
     {"/remind/walk/weekly-runs", "2026-03-10", "2,9,16,23,30", 0, NULL, 0,
      "9:1 16:2 23:3 30:4"},
     {"/remind/walk/done", "2026-03-10", NULL, 0, NULL, 12, "7:1 11:2"},
     {"/remind/walk/done-before", "2026-03-10", NULL, 0, NULL, 1, ""},
     {"/remind/walk/moved-later", "2026-03-10", NULL, 12, "2026-03-20", 0,
      "7:1 11:2 17:1 21:2 27:3"},
-    {"/remind/walk/moved-later-partly", "2026-03-10", NULL, 18,
-     "2026-03-12", 0, "7:1 11:2 17:3 19:3 26:4"},
+    {"/remind/walk/moved-later-partly", "2026-03-10", NULL, 18, "2026-03-12", 0,
+     "7:1 11:2 17:3 19:3 26:4"},
     {"/remind/walk/moved-later-same-level", "2026-03-10", NULL, 12,
      "2026-03-11", 0, "7:1 11:2 18:3 25:4"},
     {"/remind/walk/moved-earlier", "2026-03-20", NULL, 5, "2026-03-08", 0,
      "5:1 9:2 15:3 22:4"},
-    {"/remind/walk/moved-earlier-jump", "2026-03-31", NULL, 10,
-     "2026-03-01", 0, "10:3 15:4"},
-    {"/remind/walk/moved-after-last", "2026-03-01", NULL, 16, "2026-03-14",
-     0, "1:1 2:2 8:3 15:4 21:3 28:4"},
+    {"/remind/walk/moved-earlier-jump", "2026-03-31", NULL, 10, "2026-03-01", 0,
+     "10:3 15:4"},
+    {"/remind/walk/moved-after-last", "2026-03-01", NULL, 16, "2026-03-14", 0,
+     "1:1 2:2 8:3 15:4 21:3 28:4"},
 };
 
 static int
@@ -351,8 +348,8 @@ test_reached(void)
         int delta;
         guint level;
     } cases[] = {
-        {-30, 0}, {-4, 0}, {-3, 1}, {0, 1},  {1, 2},  {6, 2},
-        {7, 3},   {13, 3}, {14, 4}, {400, 4},
+        {-30, 0}, {-4, 0}, {-3, 1}, {0, 1},  {1, 2},
+        {6, 2},   {7, 3},  {13, 3}, {14, 4}, {400, 4},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
@@ -380,8 +377,8 @@ static void
 test_single_level(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(CqRemindPolicy) policy = policy_from(
-        "[remind.level.1]\noffset = 0\nmode = digest\n", &error);
+    g_autoptr(CqRemindPolicy) policy =
+        policy_from("[remind.level.1]\noffset = 0\nmode = digest\n", &error);
     CqDay due = cq_day_from_ymd(2026, 3, 10);
     guint level = 0;
     g_autoptr(GString) sent = g_string_new(NULL);
@@ -441,8 +438,7 @@ typedef struct {
 
 static const CollectCase collect_cases[] = {
     {"/collect/walk/daily", 14, 7, "2026-03-20", NULL, 0, "6 13 20 27"},
-    {"/collect/walk/overdue", 14, 7, "2026-02-01", NULL, 0,
-     "1 8 15 22 29"},
+    {"/collect/walk/overdue", 14, 7, "2026-02-01", NULL, 0, "1 8 15 22 29"},
     {"/collect/walk/far", 14, 7, "2026-05-01", NULL, 0, ""},
     {"/collect/walk/window-edge", 14, 7, "2026-04-14", NULL, 0, "31"},
     {"/collect/walk/due-only", 0, 7, "2026-03-20", NULL, 0, "20 27"},
@@ -488,10 +484,8 @@ test_listed_later(void)
     CqCollectPolicy policy = {.within_days = 14, .repeat_days = 7};
     CqDay today = cq_day_from_ymd(2026, 3, 10);
 
-    g_assert_false(
-        cq_collect_policy_lists(&policy, today, today, today + 1));
-    g_assert_true(cq_collect_policy_lists(&policy, today, today,
-                                          today - 7));
+    g_assert_false(cq_collect_policy_lists(&policy, today, today, today + 1));
+    g_assert_true(cq_collect_policy_lists(&policy, today, today, today - 7));
     g_assert_cmpint(cq_collect_policy_horizon(&policy, today), ==,
                     cq_day_from_ymd(2026, 3, 24));
 }

@@ -10,15 +10,24 @@
 /* ---- A schema and values of the tests' own ---- */
 
 static const CqTemplateVar test_vars[] = {
-    {"name", CQ_VAR_TEXT},          {"empty", CQ_VAR_TEXT},
-    {"missing", CQ_VAR_TEXT},       {"danger", CQ_VAR_TEXT},
-    {"multi", CQ_VAR_TEXT},         {"count", CQ_VAR_NUMBER},
-    {"zero", CQ_VAR_NUMBER},        {"flag", CQ_VAR_FLAG},
-    {"off", CQ_VAR_FLAG},           {"due", CQ_VAR_DATE},
-    {"user.name", CQ_VAR_TEXT},     {"user.address.city", CQ_VAR_TEXT},
-    {"items", CQ_VAR_LIST},         {"items.name", CQ_VAR_TEXT},
-    {"items.qty", CQ_VAR_NUMBER},   {"items.tags", CQ_VAR_LIST},
-    {"items.tags.label", CQ_VAR_TEXT}, {"none", CQ_VAR_LIST},
+    {"name", CQ_VAR_TEXT},
+    {"empty", CQ_VAR_TEXT},
+    {"missing", CQ_VAR_TEXT},
+    {"danger", CQ_VAR_TEXT},
+    {"multi", CQ_VAR_TEXT},
+    {"count", CQ_VAR_NUMBER},
+    {"zero", CQ_VAR_NUMBER},
+    {"flag", CQ_VAR_FLAG},
+    {"off", CQ_VAR_FLAG},
+    {"due", CQ_VAR_DATE},
+    {"user.name", CQ_VAR_TEXT},
+    {"user.address.city", CQ_VAR_TEXT},
+    {"items", CQ_VAR_LIST},
+    {"items.name", CQ_VAR_TEXT},
+    {"items.qty", CQ_VAR_NUMBER},
+    {"items.tags", CQ_VAR_LIST},
+    {"items.tags.label", CQ_VAR_TEXT},
+    {"none", CQ_VAR_LIST},
     {"none.name", CQ_VAR_TEXT},
 };
 static const CqTemplateSchema test_schema = {"test", test_vars,
@@ -92,8 +101,8 @@ static const RenderCase render_cases[] = {
     {"/template/render/spaces", TXT, "de", "{{ name }}|{{  count  }}",
      "Jürgen Müller|42"},
     {"/template/render/number", TXT, "de", "{{count}} {{zero}}", "42 0"},
-    {"/template/render/group", TXT, "de", "{{user.name}} aus {{user.address.city}}",
-     "Änne aus Köln"},
+    {"/template/render/group", TXT, "de",
+     "{{user.name}} aus {{user.address.city}}", "Änne aus Köln"},
     {"/template/render/absent", TXT, "de", "[{{missing}}]", "[]"},
     {"/template/render/date-de", TXT, "de", "{{due}}", "05.03.2026"},
     {"/template/render/date-en", TXT, "en", "{{due}}", "2026-03-05"},
@@ -103,14 +112,13 @@ static const RenderCase render_cases[] = {
     {"/template/render/long-de", TXT, "de", "{{due|long}}", "5. März 2026"},
     {"/template/render/long-en", TXT, "en", "{{due|long}}", "5 March 2026"},
     {"/template/render/upper", TXT, "de", "{{name|upper}}", "JÜRGEN MÜLLER"},
-    {"/template/render/pad", TXT, "de", "[{{user.name|pad:6}}]",
-     "[Änne  ]"},
+    {"/template/render/pad", TXT, "de", "[{{user.name|pad:6}}]", "[Änne  ]"},
     {"/template/render/pad-short", TXT, "de", "[{{name|pad:3}}]",
      "[Jürgen Müller]"},
     {"/template/render/chain", TXT, "de", "[{{due|long|upper|pad:14}}]",
      "[5. MÄRZ 2026  ]"},
-    {"/template/render/count", TXT, "de",
-     "{{items|count}} {{none|count}}", "3 0"},
+    {"/template/render/count", TXT, "de", "{{items|count}} {{none|count}}",
+     "3 0"},
     {"/template/render/each", TXT, "de",
      "{{#each items as i}}{{i.name}}={{i.qty}};{{/each}}",
      "Messschieber=1;Bügelmessschraube=2;Lehrdorn=3;"},
@@ -131,8 +139,7 @@ static const RenderCase render_cases[] = {
     {"/template/render/if-number", TXT, "de",
      "{{#if count}}a{{/if}}{{#if zero}}b{{/if}}", "a"},
     {"/template/render/if-text", TXT, "de",
-     "{{#if name}}a{{/if}}{{#if empty}}b{{/if}}{{#if missing}}c{{/if}}",
-     "a"},
+     "{{#if name}}a{{/if}}{{#if empty}}b{{/if}}{{#if missing}}c{{/if}}", "a"},
     {"/template/render/if-list", TXT, "de",
      "{{#if items}}a{{/if}}{{#if none}}b{{/if}}", "a"},
     {"/template/render/if-group", TXT, "de",
@@ -142,8 +149,7 @@ static const RenderCase render_cases[] = {
      "{{#each items as i}}{{#if i.tags}}{{i.name}} {{/if}}{{/each}}",
      "Bügelmessschraube Lehrdorn "},
     {"/template/render/comment", TXT, "de", "a{{! nichts }}b", "ab"},
-    {"/template/render/literal", TXT, "de", "{{\"{{\"}}name}}",
-     "{{name}}"},
+    {"/template/render/literal", TXT, "de", "{{\"{{\"}}name}}", "{{name}}"},
     {"/template/render/literal-braces", TXT, "de", "{{ \"}}\" }}", "}}"},
     {"/template/render/single-brace", TXT, "de", "{a} }", "{a} }"},
     {"/template/render/standalone", TXT, "de",
@@ -154,23 +160,22 @@ static const RenderCase render_cases[] = {
      "a\n  {{#if off}}  \nb\n{{#else}}\nc\n\t{{/if}}\nd", "a\nc\nd"},
     {"/template/render/standalone-crlf", TXT, "de",
      "a\r\n{{#if flag}}\r\nb\r\n{{/if}}\r\nc", "a\r\nb\r\nc"},
-    {"/template/render/standalone-comment", TXT, "de",
-     "a\n{{! Kommentar }}\nb", "a\nb"},
+    {"/template/render/standalone-comment", TXT, "de", "a\n{{! Kommentar }}\nb",
+     "a\nb"},
     {"/template/render/standalone-eof", TXT, "de", "a\n{{#if flag}}b{{/if}}",
      "a\nb"},
-    {"/template/render/inline-blocks", TXT, "de",
-     "a {{#if flag}}b{{/if}}\nc", "a b\nc"},
-    {"/template/render/value-line-kept", TXT, "de", "{{missing}}\nb",
-     "\nb"},
+    {"/template/render/inline-blocks", TXT, "de", "a {{#if flag}}b{{/if}}\nc",
+     "a b\nc"},
+    {"/template/render/value-line-kept", TXT, "de", "{{missing}}\nb", "\nb"},
     {"/template/render/text-raw", TXT, "de", "{{danger}}",
      "<b>\"Tom\" & 'Jerry'</b>"},
     {"/template/render/html-escaped", HTML, "de", "<p>{{danger}}</p>",
      "<p>&lt;b&gt;&quot;Tom&quot; &amp; &#39;Jerry&#39;&lt;/b&gt;</p>"},
-    {"/template/render/html-attribute", HTML, "de",
-     "<a title=\"{{danger}}\">", "<a title=\"&lt;b&gt;&quot;Tom&quot; "
-                                 "&amp; &#39;Jerry&#39;&lt;/b&gt;\">"},
-    {"/template/render/html-literal-kept", HTML, "de",
-     "<b>{{\"&amp;\"}}</b>", "<b>&amp;</b>"},
+    {"/template/render/html-attribute", HTML, "de", "<a title=\"{{danger}}\">",
+     "<a title=\"&lt;b&gt;&quot;Tom&quot; "
+     "&amp; &#39;Jerry&#39;&lt;/b&gt;\">"},
+    {"/template/render/html-literal-kept", HTML, "de", "<b>{{\"&amp;\"}}</b>",
+     "<b>&amp;</b>"},
     {"/template/render/html-upper", HTML, "de", "{{danger|upper}}",
      "&lt;B&gt;&quot;TOM&quot; &amp; &#39;JERRY&#39;&lt;/B&gt;"},
     {"/template/render/subject", SUBJ, "de", "Betreff: {{name}}\n",
@@ -217,27 +222,26 @@ static const ErrorCase error_cases[] = {
     {"/template/error/unknown-item-field", TXT,
      "{{#each items as i}}\n{{i.nmae}}\n{{/each}}", 2,
      "unknown variable 'i.nmae'"},
-    {"/template/error/unknown-list", TXT, "{{#each itmes as i}}{{/each}}",
-     1, "unknown variable 'itmes'"},
+    {"/template/error/unknown-list", TXT, "{{#each itmes as i}}{{/each}}", 1,
+     "unknown variable 'itmes'"},
     {"/template/error/item-outside-loop", TXT, "{{items.name}}", 1,
      "'items.name' is a list"},
     {"/template/error/alias-outside-loop", TXT,
-     "{{#each items as i}}{{/each}}{{i.name}}", 1,
-     "unknown variable 'i.name'"},
+     "{{#each items as i}}{{/each}}{{i.name}}", 1, "unknown variable 'i.name'"},
     {"/template/error/each-not-list", TXT, "{{#each name as n}}{{/each}}", 1,
      "'name' is not a list"},
     {"/template/error/each-syntax", TXT, "{{#each items}}{{/each}}", 1,
      "{{#each LIST as NAME}}"},
-    {"/template/error/each-hides", TXT, "{{#each items as name}}{{/each}}",
-     1, "hides another variable"},
+    {"/template/error/each-hides", TXT, "{{#each items as name}}{{/each}}", 1,
+     "hides another variable"},
     {"/template/error/each-hides-loop", TXT,
      "{{#each items as i}}{{#each i.tags as i}}{{/each}}{{/each}}", 1,
      "hides another variable"},
     {"/template/error/print-list", TXT, "{{items}}", 1, "is a list"},
     {"/template/error/print-flag", TXT, "{{flag}}", 1, "is a flag"},
     {"/template/error/print-group", TXT, "{{user}}", 1, "group of values"},
-    {"/template/error/print-item", TXT, "{{#each items as i}}{{i}}{{/each}}",
-     1, "group of values"},
+    {"/template/error/print-item", TXT, "{{#each items as i}}{{i}}{{/each}}", 1,
+     "group of values"},
     {"/template/error/date-format-on-text", TXT, "{{name|long}}", 1,
      "date formatter"},
     {"/template/error/count-on-text", TXT, "{{name|count}}", 1,
@@ -256,10 +260,8 @@ static const ErrorCase error_cases[] = {
     {"/template/error/empty-segment", TXT, "{{user..name}}", 1,
      "not a variable name"},
     {"/template/error/empty-tag", TXT, "{{ }}", 1, "empty tag"},
-    {"/template/error/unclosed-tag", TXT, "a {{name\n}}", 1,
-     "without '}}'"},
-    {"/template/error/unclosed-tag-eof", TXT, "a {{name}", 1,
-     "without '}}'"},
+    {"/template/error/unclosed-tag", TXT, "a {{name\n}}", 1, "without '}}'"},
+    {"/template/error/unclosed-tag-eof", TXT, "a {{name}", 1, "without '}}'"},
     {"/template/error/unclosed-literal", TXT, "{{\"abc}}", 1,
      "unclosed literal"},
     {"/template/error/unclosed-if", TXT, "\n{{#if flag}}\nx\n", 2,
@@ -281,8 +283,7 @@ static const ErrorCase error_cases[] = {
      "a subject is one line"},
     {"/template/error/subject-cr", SUBJ, "Betreff\rX", 1,
      "a subject is one line"},
-    {"/template/error/control", TXT, "a\nb\x01", 2,
-     "control character 0x01"},
+    {"/template/error/control", TXT, "a\nb\x01", 2, "control character 0x01"},
     {"/template/error/utf8", TXT, "abc\xff", 1, "not valid UTF-8"},
 };
 
@@ -293,15 +294,15 @@ test_error(gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(CqTemplate) t = cq_template_compile(
         "bad.tmpl", c->source, -1, c->part, "de", &test_schema, &error);
-    g_autofree char *where = g_strdup_printf("template 'bad.tmpl' line %u: ",
-                                             c->line);
+    g_autofree char *where =
+        g_strdup_printf("template 'bad.tmpl' line %u: ", c->line);
 
     g_assert_null(t);
     g_assert_error(error, CQ_ERROR, CQ_ERROR_CONFIG);
     if (!g_str_has_prefix(error->message, where) ||
         strstr(error->message, c->reason) == NULL)
-        g_error("'%s': got '%s', wanted '%s...%s'", c->source,
-                error->message, where, c->reason);
+        g_error("'%s': got '%s', wanted '%s...%s'", c->source, error->message,
+                where, c->reason);
 }
 
 /* ---- Limits against hostile templates ---- */
@@ -339,8 +340,8 @@ test_limit_source(void)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *big = g_strnfill(CQ_TEMPLATE_MAX_SOURCE + 1, 'x');
-    g_autoptr(CqTemplate) t = cq_template_compile(
-        "big.tmpl", big, -1, TXT, "de", &test_schema, &error);
+    g_autoptr(CqTemplate) t = cq_template_compile("big.tmpl", big, -1, TXT,
+                                                  "de", &test_schema, &error);
 
     g_assert_null(t);
     g_assert_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE);
@@ -358,9 +359,9 @@ test_limit_output(void)
 
     for (int i = 0; i < 100; i++)
         cq_value_set_text(cq_value_list_append(items), "name", chunk);
-    g_autoptr(CqTemplate) t =
-        cq_template_compile("out.tmpl", "{{#each items as i}}{{i.name}}{{/each}}",
-                            -1, TXT, "de", &test_schema, &error);
+    g_autoptr(CqTemplate) t = cq_template_compile(
+        "out.tmpl", "{{#each items as i}}{{i.name}}{{/each}}", -1, TXT, "de",
+        &test_schema, &error);
     g_assert_no_error(error);
     g_assert_null(cq_template_render(t, data, &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE);
@@ -434,8 +435,8 @@ test_value_replace(void)
     g_assert_cmpint(cq_value_type(cq_value_get(data, "name")), ==,
                     CQ_VALUE_TEXT);
     g_assert_null(cq_value_get(data, "skipped"));
-    g_autoptr(CqTemplate) t = cq_template_compile(
-        "r.tmpl", "{{name}}", -1, TXT, "de", &test_schema, NULL);
+    g_autoptr(CqTemplate) t = cq_template_compile("r.tmpl", "{{name}}", -1, TXT,
+                                                  "de", &test_schema, NULL);
     g_autofree char *out = cq_template_render(t, data, NULL);
     g_assert_cmpstr(out, ==, "neu");
 }
@@ -450,14 +451,12 @@ test_day(void)
         int y, m, d;
         CqDay day;
     } good[] = {
-        {"1970-01-01", 1970, 1, 1, 0},
-        {"1970-01-02", 1970, 1, 2, 1},
-        {"1969-12-31", 1969, 12, 31, -1},
-        {"2000-02-29", 2000, 2, 29, 11016},
+        {"1970-01-01", 1970, 1, 1, 0},     {"1970-01-02", 1970, 1, 2, 1},
+        {"1969-12-31", 1969, 12, 31, -1},  {"2000-02-29", 2000, 2, 29, 11016},
         {"2026-03-05", 2026, 3, 5, 20517},
     };
     static const char *const bad[] = {
-        "", "2026-3-5", "2026-02-30", "2026-13-01", "2026-03-05x",
+        "",         "2026-3-5",   "2026-02-30", "2026-13-01", "2026-03-05x",
         "26-03-05", "2026/03/05", "0000-01-01", "2023-02-29",
     };
     char buf[CQ_DAY_ISO_LEN];
@@ -466,8 +465,8 @@ test_day(void)
         CqDay day = 0;
         g_assert_true(cq_day_parse("date", good[i].text, &day, NULL));
         g_assert_cmpint(day, ==, good[i].day);
-        g_assert_cmpint(cq_day_from_ymd(good[i].y, good[i].m, good[i].d),
-                        ==, day);
+        g_assert_cmpint(cq_day_from_ymd(good[i].y, good[i].m, good[i].d), ==,
+                        day);
         g_assert_cmpstr(cq_day_format_iso(day, buf), ==, good[i].text);
     }
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -484,10 +483,10 @@ static void
 test_language(void)
 {
     static const char *const cases[][2] = {
-        {"de", "de"},          {"DE", "de"},       {"de-AT", "de"},
-        {"de_DE.UTF-8", "de"}, {"en-GB", "en"},    {"fil", "fil"},
-        {"d", NULL},           {"deutsch", NULL},  {"", NULL},
-        {"1de", NULL},         {"de/../x", NULL},  {"en GB", NULL},
+        {"de", "de"},          {"DE", "de"},      {"de-AT", "de"},
+        {"de_DE.UTF-8", "de"}, {"en-GB", "en"},   {"fil", "fil"},
+        {"d", NULL},           {"deutsch", NULL}, {"", NULL},
+        {"1de", NULL},         {"de/../x", NULL}, {"en GB", NULL},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -548,8 +547,7 @@ collection_data(void)
     CqValue *gauges = NULL;
 
     cq_value_set_date(root, "today", cq_day_from_ymd(2026, 3, 12));
-    cq_value_set_text(cq_value_set_group(root, "holder"), "name",
-                      "Änne Groß");
+    cq_value_set_text(cq_value_set_group(root, "holder"), "name", "Änne Groß");
     cq_value_set_text(cq_value_set_group(root, "lab"), "name",
                       "Kalibrierlabor Süd");
     cq_value_set_number(root, "within", 14);
@@ -559,7 +557,8 @@ collection_data(void)
         CqValue *g = cq_value_list_append(gauges);
         cq_value_set_text(g, "inventory", i ? "PM-0002" : "PM-0001");
         cq_value_set_text(g, "description",
-                          i ? "Bügelmessschraube 0–25 mm" : "Grenzlehrdorn Ø12");
+                          i ? "Bügelmessschraube 0–25 mm"
+                            : "Grenzlehrdorn Ø12");
         cq_value_set_text(g, "location", "Halle 3 / Prüfraum");
         cq_value_set_date(g, "due", cq_day_from_ymd(2026, 3, 10 + i * 10));
         cq_value_set_flag(g, "overdue", i == 0);
@@ -579,20 +578,29 @@ typedef struct {
 } BuiltinCase;
 
 static const BuiltinCase builtin_cases[] = {
-    {"/template/builtin/reminder-de", CQ_MAIL_REMINDER, "de-DE", FALSE,
+    {"/template/builtin/reminder-de",
+     CQ_MAIL_REMINDER,
+     "de-DE",
+     FALSE,
      "Erinnerung: Maßnahme M-2026-0107 – Prüfmittel <neu> & kalibrieren ! "
      "(fällig 05.03.2026)",
      {"Guten Tag Jürgen Müller,", "in 3 Tag(en) fällig",
       "Fällig am:       5. März 2026"},
      {"Prüfmittel &lt;neu&gt; &amp; kalibrieren", "<td>5. März 2026</td>",
       "Qualitätsmanagement Werk Süd"}},
-    {"/template/builtin/reminder-en", CQ_MAIL_REMINDER, "en", TRUE,
+    {"/template/builtin/reminder-en",
+     CQ_MAIL_REMINDER,
+     "en",
+     TRUE,
      "Overdue: action M-2026-0107 – Prüfmittel <neu> & kalibrieren ! "
      "(due 2026-03-05)",
      {"Dear Jürgen Müller,", "7 day(s) overdue", "copies go to: Änne Groß."},
      {"<b>7 day(s) overdue</b>", "8D-2026-0042 – Gehäuse undicht",
       "reminder level 3"}},
-    {"/template/builtin/digest-de", CQ_MAIL_REMINDER_DIGEST, "de", TRUE,
+    {"/template/builtin/digest-de",
+     CQ_MAIL_REMINDER_DIGEST,
+     "de",
+     TRUE,
      "Überfällige Maßnahmen: 1 offen (12.03.2026)",
      {"(1 insgesamt, davon 1 überfällig)",
       "- M-2026-0107: Prüfmittel <neu> & kalibrieren\n!\n"
@@ -600,13 +608,19 @@ static const BuiltinCase builtin_cases[] = {
       "Vorgang 8D-2026-0042 – Gehäuse undicht"},
      {"<td>Prüfmittel &lt;neu&gt; &amp; kalibrieren\n!</td>",
       "<b>05.03.2026</b> (7 Tag(e) überfällig)", "Erinnerungsstufe 3"}},
-    {"/template/builtin/digest-en", CQ_MAIL_REMINDER_DIGEST, "en", FALSE,
+    {"/template/builtin/digest-en",
+     CQ_MAIL_REMINDER_DIGEST,
+     "en",
+     FALSE,
      "Reminder of actions: 1 open (2026-03-12)",
      {"(1 in all, 0 of them overdue)", "  due 2026-03-05\n",
       "record 8D-2026-0042"},
      {"<td>2026-03-05</td>", "<th align=\"left\">Record</th>",
       "<td>8D-2026-0042</td>"}},
-    {"/template/builtin/collection-de", CQ_MAIL_COLLECTION, "de", FALSE,
+    {"/template/builtin/collection-de",
+     CQ_MAIL_COLLECTION,
+     "de",
+     FALSE,
      "Prüfmittel zur Kalibrierung abgeben: 2 Prüfmittel (Änne Groß)",
      {"Guten Tag Änne Groß,",
       "PM-0001          Grenzlehrdorn Ø12                Halle 3 / Prüfraum"
@@ -614,7 +628,10 @@ static const BuiltinCase builtin_cases[] = {
       "Kalibrierlabor (Kalibrierlabor Süd)"},
      {"<td>Bügelmessschraube 0–25 mm</td>", "<b>10.03.2026</b>",
       "<td>20.03.2026</td>"}},
-    {"/template/builtin/collection-en", CQ_MAIL_COLLECTION, "en", FALSE,
+    {"/template/builtin/collection-en",
+     CQ_MAIL_COLLECTION,
+     "en",
+     FALSE,
      "Gauges to hand in for calibration: 2 item(s) (Änne Groß)",
      {"within\nthe next 14 days; 1 of them are already overdue",
       "PM-0002          Bügelmessschraube 0–25 mm        Halle 3 / Prüfraum"
@@ -666,13 +683,13 @@ test_builtin_check(void)
     g_autoptr(CqTemplates) templates = cq_templates_new(NULL, "en");
 
     for (int k = CQ_MAIL_REMINDER; k <= CQ_MAIL_COLLECTION; k++) {
-        g_assert_true(cq_templates_check(templates, cq_mail_kind_name(k), k,
-                                         &error));
+        g_assert_true(
+            cq_templates_check(templates, cq_mail_kind_name(k), k, &error));
         g_assert_no_error(error);
     }
     /* A set loaded as the wrong kind fails its schema check. */
-    g_assert_false(cq_templates_check(templates, "collection",
-                                      CQ_MAIL_REMINDER, &error));
+    g_assert_false(
+        cq_templates_check(templates, "collection", CQ_MAIL_REMINDER, &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_CONFIG);
     g_assert_nonnull(strstr(error->message, "built-in:collection."));
     g_assert_nonnull(strstr(error->message, "unknown variable"));
@@ -720,18 +737,17 @@ test_override_file(void)
     g_autoptr(CqValue) values = reminder_data(CQ_MAIL_REMINDER, FALSE);
     CqRenderedMail mail = {0};
 
-    const CqTemplateSet *de = cq_templates_get(templates, "reminder",
-                                               CQ_MAIL_REMINDER, "de", &error);
+    const CqTemplateSet *de =
+        cq_templates_get(templates, "reminder", CQ_MAIL_REMINDER, "de", &error);
     g_assert_no_error(error);
     g_assert_true(cq_template_set_render(de, values, &mail, &error));
     g_assert_cmpstr(mail.subject, ==, "Bitte erledigen: M-2026-0107");
     /* The other parts and languages stay built in. */
     assert_contains("text", mail.text, "Guten Tag Jürgen Müller,");
-    g_assert_cmpstr(cq_template_file(de->text), ==,
-                    "built-in:reminder.de.txt");
+    g_assert_cmpstr(cq_template_file(de->text), ==, "built-in:reminder.de.txt");
     cq_rendered_mail_clear(&mail);
-    const CqTemplateSet *en = cq_templates_get(templates, "reminder",
-                                               CQ_MAIL_REMINDER, "en", &error);
+    const CqTemplateSet *en =
+        cq_templates_get(templates, "reminder", CQ_MAIL_REMINDER, "en", &error);
     g_assert_no_error(error);
     g_assert_true(cq_template_set_render(en, values, &mail, &error));
     g_assert_true(g_str_has_prefix(mail.subject, "Reminder: action"));
@@ -752,15 +768,15 @@ test_override_unknown_variable(void)
         dir);
 
     /* German still loads; the broken English part fails every check. */
-    g_assert_nonnull(cq_templates_get(templates, "reminder",
-                                      CQ_MAIL_REMINDER, "de", &error));
+    g_assert_nonnull(cq_templates_get(templates, "reminder", CQ_MAIL_REMINDER,
+                                      "de", &error));
     g_assert_null(cq_templates_get(templates, "reminder", CQ_MAIL_REMINDER,
                                    "en", &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_CONFIG);
     g_assert_true(g_str_has_prefix(error->message, where));
     g_clear_error(&error);
-    g_assert_false(cq_templates_check(templates, "reminder",
-                                      CQ_MAIL_REMINDER, &error));
+    g_assert_false(
+        cq_templates_check(templates, "reminder", CQ_MAIL_REMINDER, &error));
     g_assert_true(g_str_has_prefix(error->message, where));
     remove_folder(dir);
 }
@@ -789,8 +805,9 @@ test_folder_language(void)
     g_autoptr(GError) error = NULL;
     g_autofree char *dir = make_folder();
     put(dir, "collection.fr.subject", "Étalonnage : {{gauges|count}}");
-    put(dir, "collection.fr.txt", "{{#each gauges as g}}{{g.inventory}} "
-                                  "{{g.due|long}}\n{{/each}}");
+    put(dir, "collection.fr.txt",
+        "{{#each gauges as g}}{{g.inventory}} "
+        "{{g.due|long}}\n{{/each}}");
     put(dir, "stufe3.de.subject", "Eskalation {{measure.id}}");
     put(dir, "stufe3.de.txt", "{{measure.title}}");
     g_autoptr(CqTemplates) templates = cq_templates_new(dir, "en");
@@ -808,20 +825,20 @@ test_folder_language(void)
     g_assert_null(mail.html);
     cq_rendered_mail_clear(&mail);
 
-    const CqTemplateSet *own = cq_templates_get(
-        templates, "stufe3", CQ_MAIL_REMINDER, "de", &error);
+    const CqTemplateSet *own =
+        cq_templates_get(templates, "stufe3", CQ_MAIL_REMINDER, "de", &error);
     g_assert_no_error(error);
     g_assert_cmpstr(own->language, ==, "de");
-    g_assert_null(cq_templates_get(templates, "stufe3", CQ_MAIL_REMINDER,
-                                   "it", &error));
+    g_assert_null(
+        cq_templates_get(templates, "stufe3", CQ_MAIL_REMINDER, "it", &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_NOT_FOUND);
     g_clear_error(&error);
-    g_assert_null(cq_templates_get(templates, "nosuch", CQ_MAIL_REMINDER,
-                                   "de", &error));
+    g_assert_null(
+        cq_templates_get(templates, "nosuch", CQ_MAIL_REMINDER, "de", &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_NOT_FOUND);
     g_clear_error(&error);
-    g_assert_null(cq_templates_get(templates, "../x", CQ_MAIL_REMINDER,
-                                   "de", &error));
+    g_assert_null(
+        cq_templates_get(templates, "../x", CQ_MAIL_REMINDER, "de", &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_CONFIG);
     g_clear_error(&error);
 
@@ -842,8 +859,7 @@ main(int argc, char **argv)
         g_test_add_data_func(render_cases[i].path, &render_cases[i],
                              test_render);
     for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++)
-        g_test_add_data_func(error_cases[i].path, &error_cases[i],
-                             test_error);
+        g_test_add_data_func(error_cases[i].path, &error_cases[i], test_error);
     g_test_add_func("/template/limit/depth", test_limit_depth);
     g_test_add_func("/template/limit/source", test_limit_source);
     g_test_add_func("/template/limit/output", test_limit_output);
@@ -861,7 +877,6 @@ main(int argc, char **argv)
     g_test_add_func("/template/override/unknown-variable",
                     test_override_unknown_variable);
     g_test_add_func("/template/override/fallback", test_language_fallback);
-    g_test_add_func("/template/override/folder-language",
-                    test_folder_language);
+    g_test_add_func("/template/override/folder-language", test_folder_language);
     return g_test_run();
 }
