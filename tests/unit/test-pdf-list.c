@@ -284,7 +284,6 @@ test_invalid_text(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     CqPdfList list = german_list(f);
-    g_autofree char *before = NULL;
     g_autofree char *after = NULL;
 
     g_assert_true(g_file_set_contents(f->path, "alt", -1, NULL));
