@@ -50,6 +50,7 @@ cq_pdf_list_labels(const char *language)
 typedef struct {
     const CqPdfList *list;
     cairo_t *cr;
+    PangoFontMap *fonts; /* our own: the default one lives for ever */
     PangoContext *pango;
     double col_x[5];  /* column edges */
     double first_top; /* where the table starts on the first page */
@@ -307,7 +308,9 @@ drawer_init(Drawer *d, const CqPdfList *list, cairo_t *cr)
 
     d->list = list;
     d->cr = cr;
-    d->pango = pango_cairo_create_context(cr);
+    d->fonts = pango_cairo_font_map_new();
+    d->pango = pango_font_map_create_context(d->fonts);
+    pango_cairo_update_context(cr, d->pango);
     pango_cairo_context_set_resolution(d->pango, 72);
     cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
     cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
@@ -328,6 +331,7 @@ static void
 drawer_clear(Drawer *d)
 {
     g_clear_object(&d->pango);
+    g_clear_object(&d->fonts);
     g_free(d->row_h);
     g_free(d->row_y);
     g_free(d->row_page);
