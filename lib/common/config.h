@@ -57,6 +57,26 @@ typedef struct {
     char *password_command; /* program that prints the password */
     char *password_env;    /* environment variable with the password */
     char *auth_mechanisms; /* NULL: best offered; else a list */
+    char *token_command;   /* program that prints an OAuth2 token */
+    char *oauth_token_url; /* token endpoint for caqmail's own grant */
+    char *oauth_client_id;
+    char *oauth_client_secret;  /* secret kept in the file (0600 only) */
+    char *oauth_client_secret_command;
+    char *oauth_client_secret_env;
+    char *oauth_refresh_token;  /* refresh-token grant; secret */
+    char *oauth_refresh_token_command;
+    char *oauth_refresh_token_env;
+    char *oauth_scope;     /* space-separated scopes for the grant */
+    gint64 connections;    /* parallel connections for bulk sending */
+    gint64 timeout_connect; /* seconds, TCP and TLS handshake */
+    gint64 timeout_greeting; /* RFC 5321 4.5.3.2 defaults below */
+    gint64 timeout_mail;
+    gint64 timeout_rcpt;
+    gint64 timeout_data;    /* the 354 reply to DATA */
+    gint64 timeout_block;   /* each block of the message written */
+    gint64 timeout_dot;     /* the reply to the final "." */
+    char *dsn_notify;       /* NULL, never, or success,failure,delay */
+    char *dsn_ret;          /* default (not sent), full or hdrs */
 } CqSmtpSettings;
 
 typedef struct {
