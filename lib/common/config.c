@@ -26,9 +26,11 @@ typedef struct {
     gsize offset;
     const char *choices; /* for KEY_CHOICE: "a|b|c" */
     gint64 min, max;     /* for KEY_INT */
+    gboolean required;   /* in numbered sections: must be given */
 } KeyDef;
 
 #define OFF(field) G_STRUCT_OFFSET(CqConfig, field)
+#define LEVEL(field) G_STRUCT_OFFSET(CqRemindLevelSettings, field)
 
 static const KeyDef keys[] = {
     {"general", "data_dir", KEY_PATH, NULL, OFF(general.data_dir)},
@@ -105,7 +107,57 @@ static const KeyDef keys[] = {
     {"smtp", "dsn_notify", KEY_STRING, NULL, OFF(smtp.dsn_notify)},
     {"smtp", "dsn_ret", KEY_CHOICE, "default", OFF(smtp.dsn_ret),
      "default|full|hdrs"},
+
+    {"templates", "folder", KEY_PATH, NULL, OFF(templates.folder)},
+    {"templates", "language", KEY_STRING, "de", OFF(templates.language)},
+
+    {"remind", "quality_management", KEY_STRING, NULL,
+     OFF(remind.quality_management)},
+
+    {"gauges", "within_days", KEY_INT, "14", OFF(gauges.within_days), NULL,
+     0, 3650},
+    {"gauges", "repeat_days", KEY_INT, "7", OFF(gauges.repeat_days), NULL, 1,
+     3650},
+    {"gauges", "lab", KEY_STRING, NULL, OFF(gauges.lab)},
+    {"gauges", "template", KEY_STRING, "collection",
+     OFF(gauges.template_name)},
 };
+
+/* The keys of a [remind.level.N] section. */
+static const KeyDef level_keys[] = {
+    {"remind.level", "offset", KEY_INT, NULL, LEVEL(offset), NULL, -3650,
+     3650, TRUE},
+    {"remind.level", "to", KEY_STRING, "responsible", LEVEL(to)},
+    {"remind.level", "cc", KEY_STRING, NULL, LEVEL(cc)},
+    {"remind.level", "template", KEY_STRING, NULL, LEVEL(template_name)},
+    {"remind.level", "mode", KEY_CHOICE, "per-measure", LEVEL(mode),
+     "per-measure|digest"},
+};
+
+/* Sections that repeat with a number, [PREFIX.1], [PREFIX.2], ...: each
+ * becomes one element of a GArray in CqConfig, sorted by number.  The
+ * defaults are INI text that applies when the file has no such section;
+ * one such section in the file replaces all of them. */
+typedef struct {
+    const char *prefix;
+    const KeyDef *keys;
+    gsize n_keys;
+    gsize element_size;
+    gsize number;  /* offset of the element's gint64 number */
+    gsize array;   /* offset of the GArray * in CqConfig */
+    const char *defaults;
+} NumberedDef;
+
+static const NumberedDef numbered[] = {
+    {"remind.level", level_keys, G_N_ELEMENTS(level_keys),
+     sizeof(CqRemindLevelSettings), LEVEL(number), OFF(remind.levels),
+     "[remind.level.1]\noffset = -3\n"
+     "[remind.level.2]\noffset = 1\n"
+     "[remind.level.3]\noffset = 7\ncc = supervisor\n"
+     "[remind.level.4]\noffset = 14\ncc = supervisor, quality-management\n"},
+};
+
+#define MAX_SECTION_NUMBER 999
 
 static gpointer
 field(CqConfig *config, const KeyDef *def)
@@ -169,10 +221,9 @@ expand_path(const char *value)
 }
 
 static gboolean
-set_value(CqConfig *config, const KeyDef *def, const char *value,
-          GError **error)
+set_field(gpointer p, const char *section, const KeyDef *def,
+          const char *value, GError **error)
 {
-    gpointer p = field(config, def);
     gint64 number = 0;
     const char *what = NULL;
 
@@ -229,9 +280,16 @@ set_value(CqConfig *config, const KeyDef *def, const char *value,
         return TRUE;
     }
     g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
-                "setting '%s.%s': '%s' is not valid (expected %s)",
-                def->section, def->name, value ? value : "", what);
+                "setting '%s.%s': '%s' is not valid (expected %s)", section,
+                def->name, value ? value : "", what);
     return FALSE;
+}
+
+static gboolean
+set_value(CqConfig *config, const KeyDef *def, const char *value,
+          GError **error)
+{
+    return set_field(field(config, def), def->section, def, value, error);
 }
 
 static const KeyDef *
@@ -255,6 +313,206 @@ section_known(const char *section)
     return FALSE;
 }
 
+/* Frees the strings that @defs describe in the structure at @base. */
+static void
+free_fields(gpointer base, const KeyDef *defs, gsize n_defs)
+{
+    for (gsize i = 0; i < n_defs; i++) {
+        KeyType t = defs[i].type;
+        if (t == KEY_STRING || t == KEY_PATH || t == KEY_CHOICE ||
+            t == KEY_SECRET) {
+            char **p = G_STRUCT_MEMBER_P(base, defs[i].offset);
+            if (t == KEY_SECRET && *p != NULL)
+                memset(*p, 0, strlen(*p));
+            g_clear_pointer(p, g_free);
+        }
+    }
+}
+
+/* ---- Numbered sections: [remind.level.1], [remind.level.2], ... ---- */
+
+static GArray **
+numbered_array(CqConfig *config, const NumberedDef *def)
+{
+    return G_STRUCT_MEMBER_P(config, def->array);
+}
+
+static void
+numbered_clear(CqConfig *config, const NumberedDef *def)
+{
+    GArray *array = *numbered_array(config, def);
+
+    for (guint i = 0; array != NULL && i < array->len; i++)
+        free_fields(array->data + i * def->element_size, def->keys,
+                    def->n_keys);
+    if (array != NULL)
+        g_array_set_size(array, 0);
+}
+
+/* The family of numbered sections that @section belongs to, or NULL.  A
+ * section of a family with a bad number is an error. */
+static const NumberedDef *
+find_numbered(const char *origin, const char *section, guint64 *number,
+              GError **error)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(numbered); i++) {
+        const NumberedDef *def = &numbered[i];
+        gsize n = strlen(def->prefix);
+        if (strncmp(section, def->prefix, n) != 0 ||
+            (section[n] != '.' && section[n] != '\0'))
+            continue;
+        const char *digits = section[n] ? section + n + 1 : "";
+        if (digits[0] != '0' &&
+            g_ascii_string_to_unsigned(digits, 10, 1, MAX_SECTION_NUMBER,
+                                       number, NULL))
+            return def;
+        g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
+                    "config '%s': section [%s] needs a number from 1 to %d, "
+                    "as in [%s.1]",
+                    origin, section, MAX_SECTION_NUMBER, def->prefix);
+        return NULL;
+    }
+    return NULL;
+}
+
+static const KeyDef *
+find_numbered_key(const NumberedDef *def, const char *name)
+{
+    for (gsize i = 0; i < def->n_keys; i++) {
+        if (strcmp(def->keys[i].name, name) == 0)
+            return &def->keys[i];
+    }
+    return NULL;
+}
+
+/* Fills @element from the fallbacks and the keys of @section. */
+static gboolean
+fill_numbered(gpointer element, const NumberedDef *def, GKeyFile *file,
+              const char *origin, const char *section, GError **error)
+{
+    g_auto(GStrv) names = g_key_file_get_keys(file, section, NULL, NULL);
+
+    for (gsize i = 0; i < def->n_keys; i++) {
+        const KeyDef *key = &def->keys[i];
+        gpointer p = G_STRUCT_MEMBER_P(element, key->offset);
+        if (key->fallback && !set_field(p, section, key, key->fallback, error))
+            return FALSE;
+        if (key->required && !g_key_file_has_key(file, section, key->name,
+                                                 NULL)) {
+            g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
+                        "config '%s': section [%s] needs the setting '%s'",
+                        origin, section, key->name);
+            return FALSE;
+        }
+    }
+    for (gsize i = 0; names && names[i]; i++) {
+        const KeyDef *key = find_numbered_key(def, names[i]);
+        if (key == NULL) {
+            g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
+                        "config '%s': unknown setting '%s' in section [%s]",
+                        origin, names[i], section);
+            return FALSE;
+        }
+        g_autofree char *value =
+            g_key_file_get_string(file, section, names[i], NULL);
+        if (value != NULL)
+            g_strstrip(value);
+        if (!set_field(G_STRUCT_MEMBER_P(element, key->offset), section, key,
+                       value, error)) {
+            g_prefix_error(error, "config '%s': ", origin);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+read_numbered(CqConfig *config, const NumberedDef *def, GKeyFile *file,
+              const char *origin, const char *section, guint64 number,
+              GError **error)
+{
+    gpointer element = g_malloc0(def->element_size);
+    gboolean ok = fill_numbered(element, def, file, origin, section, error);
+
+    if (ok) {
+        *(gint64 *)G_STRUCT_MEMBER_P(element, def->number) = (gint64)number;
+        g_array_append_vals(*numbered_array(config, def), element, 1);
+    } else {
+        free_fields(element, def->keys, def->n_keys);
+    }
+    g_free(element);
+    return ok;
+}
+
+static gint
+compare_numbered(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+    const NumberedDef *def = user_data;
+    gint64 na = *(const gint64 *)G_STRUCT_MEMBER_P(a, def->number);
+    gint64 nb = *(const gint64 *)G_STRUCT_MEMBER_P(b, def->number);
+
+    return na < nb ? -1 : na > nb;
+}
+
+/* Reads every numbered section of @file; a family that has at least one
+ * section in @file replaces its defaults. */
+static gboolean
+read_all_numbered(CqConfig *config, GKeyFile *file, const char *origin,
+                  GError **error)
+{
+    g_auto(GStrv) sections = g_key_file_get_groups(file, NULL);
+    gboolean seen[G_N_ELEMENTS(numbered)] = {FALSE};
+
+    for (gsize i = 0; sections[i]; i++) {
+        guint64 number = 0;
+        GError *local = NULL;
+        const NumberedDef *def =
+            find_numbered(origin, sections[i], &number, &local);
+        if (local != NULL) {
+            g_propagate_error(error, local);
+            return FALSE;
+        }
+        if (def == NULL)
+            continue;
+        if (!seen[def - numbered])
+            numbered_clear(config, def);
+        seen[def - numbered] = TRUE;
+        if (!read_numbered(config, def, file, origin, sections[i], number,
+                           error))
+            return FALSE;
+    }
+    for (gsize n = 0; n < G_N_ELEMENTS(numbered); n++)
+        g_array_sort_with_data(*numbered_array(config, &numbered[n]),
+                               compare_numbered, (gpointer)&numbered[n]);
+    return TRUE;
+}
+
+static gboolean
+is_numbered(const char *section)
+{
+    guint64 number = 0;
+    g_autoptr(GError) error = NULL;
+
+    return find_numbered("", section, &number, &error) != NULL ||
+           error != NULL;
+}
+
+static gboolean
+apply_numbered_defaults(CqConfig *config, GError **error)
+{
+    for (gsize n = 0; n < G_N_ELEMENTS(numbered); n++)
+        *numbered_array(config, &numbered[n]) =
+            g_array_new(FALSE, TRUE, numbered[n].element_size);
+    for (gsize n = 0; n < G_N_ELEMENTS(numbered); n++) {
+        g_autoptr(GKeyFile) file = g_key_file_new();
+        if (!g_key_file_load_from_data(file, numbered[n].defaults, -1,
+                                       G_KEY_FILE_NONE, error) ||
+            !read_all_numbered(config, file, "built-in defaults", error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 apply_defaults(CqConfig *config, GError **error)
 {
@@ -264,7 +522,7 @@ apply_defaults(CqConfig *config, GError **error)
         if (!set_value(config, &keys[i], keys[i].fallback, error))
             return FALSE;
     }
-    return TRUE;
+    return apply_numbered_defaults(config, error);
 }
 
 /* Fills in the defaults that depend on other settings. */
@@ -349,7 +607,11 @@ read_file(CqConfig *config, const char *path, GError **error)
     }
 
     g_auto(GStrv) sections = g_key_file_get_groups(file, NULL);
+    if (!read_all_numbered(config, file, path, error))
+        return FALSE;
     for (gsize i = 0; sections[i]; i++) {
+        if (is_numbered(sections[i]))
+            continue;
         if (!section_known(sections[i])) {
             g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
                         "config '%s': unknown section [%s]", path,
@@ -405,24 +667,20 @@ cq_config_free(CqConfig *config)
 {
     if (config == NULL)
         return;
-    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
-        KeyType t = keys[i].type;
-        if (t == KEY_STRING || t == KEY_PATH || t == KEY_CHOICE ||
-            t == KEY_SECRET) {
-            char **p = field(config, &keys[i]);
-            if (t == KEY_SECRET && *p != NULL)
-                memset(*p, 0, strlen(*p));
-            g_clear_pointer(p, g_free);
-        }
+    free_fields(config, keys, G_N_ELEMENTS(keys));
+    for (gsize n = 0; n < G_N_ELEMENTS(numbered); n++) {
+        numbered_clear(config, &numbered[n]);
+        g_clear_pointer(numbered_array(config, &numbered[n]),
+                        g_array_unref);
     }
     g_free(config->path);
     g_free(config);
 }
 
 static char *
-format_value(const CqConfig *config, const KeyDef *def)
+format_value(gconstpointer base, const KeyDef *def)
 {
-    gconstpointer p = G_STRUCT_MEMBER_P(config, def->offset);
+    gconstpointer p = G_STRUCT_MEMBER_P(base, def->offset);
 
     switch (def->type) {
     case KEY_SECRET:
@@ -441,6 +699,25 @@ format_value(const CqConfig *config, const KeyDef *def)
     return g_strdup("");
 }
 
+static void
+dump_numbered(GString *out, const CqConfig *config, const NumberedDef *def)
+{
+    const GArray *array = *(GArray *const *)G_STRUCT_MEMBER_P(config,
+                                                              def->array);
+
+    for (guint i = 0; i < array->len; i++) {
+        gconstpointer element = array->data + i * def->element_size;
+        g_string_append_printf(
+            out, "\n[%s.%" G_GINT64_FORMAT "]\n", def->prefix,
+            *(const gint64 *)G_STRUCT_MEMBER_P(element, def->number));
+        for (gsize k = 0; k < def->n_keys; k++) {
+            g_autofree char *value = format_value(element, &def->keys[k]);
+            g_string_append_printf(out, "%s = %s\n", def->keys[k].name,
+                                   value);
+        }
+    }
+}
+
 char *
 cq_config_dump(const CqConfig *config)
 {
@@ -457,5 +734,7 @@ cq_config_dump(const CqConfig *config)
         g_autofree char *value = format_value(config, &keys[i]);
         g_string_append_printf(out, "%s = %s\n", keys[i].name, value);
     }
+    for (gsize n = 0; n < G_N_ELEMENTS(numbered); n++)
+        dump_numbered(out, config, &numbered[n]);
     return g_string_free(out, FALSE);
 }

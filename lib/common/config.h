@@ -9,7 +9,10 @@
  * secret) must not be readable by group or others.
  *
  * Every setting lives in one table in config.c; that table is also what
- * `caqmail config` prints.  A module reads its settings from the typed
+ * `caqmail config` prints.  Sections that repeat with a number, such as
+ * [remind.level.1], [remind.level.2], become arrays sorted by number; when
+ * the file has none, built-in ones apply, and one in the file replaces all
+ * of those.  A module reads its settings from the typed
  * structure below and never from the key file.
  */
 #ifndef CQ_COMMON_CONFIG_H
@@ -92,6 +95,34 @@ typedef struct {
 } CqSmtpSettings;
 
 typedef struct {
+    char *folder;   /* overrides of the built-in templates; NULL: none */
+    char *language; /* for recipients whose language has no templates */
+} CqTemplateSettings;
+
+/* One reminder level, a [remind.level.N] section.  The roles are kept as
+ * written; the reminder policy (workflow/remind-policy.h) checks them. */
+typedef struct {
+    gint64 number;       /* N: levels count up from 1 */
+    gint64 offset;       /* days after the due date; negative: before */
+    char *to;            /* roles, comma-separated; default responsible */
+    char *cc;            /* roles, comma-separated; NULL: none */
+    char *template_name; /* NULL: the built-in set of the mode */
+    char *mode;          /* per-measure or digest */
+} CqRemindLevelSettings;
+
+typedef struct {
+    char *quality_management; /* address of the role quality-management */
+    GArray *levels; /* of CqRemindLevelSettings, sorted by number */
+} CqRemindSettings;
+
+typedef struct {
+    gint64 within_days;  /* list gauges due within this many days */
+    gint64 repeat_days;  /* list a gauge again after this many days */
+    char *lab;           /* the calibration lab, in Cc of every list */
+    char *template_name; /* template set of the collection list */
+} CqGaugeSettings;
+
+typedef struct {
     char *path; /* the file that was read, NULL for built-in defaults */
     gboolean holds_secret;
     CqGeneralSettings general;
@@ -100,6 +131,9 @@ typedef struct {
     CqStoreSettings store;
     CqOutboxSettings outbox;
     CqSmtpSettings smtp;
+    CqTemplateSettings templates;
+    CqRemindSettings remind;
+    CqGaugeSettings gauges;
 } CqConfig;
 
 /* Finds and reads the configuration as described above; @explicit_path may
