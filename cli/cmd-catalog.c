@@ -11,8 +11,8 @@ static gboolean json_output;
 static char *output_path;
 
 static const GOptionEntry json_entries[] = {
-    {"json", 'j', 0, G_OPTION_ARG_NONE, &json_output,
-     "Print JSON for scripts", NULL},
+    {"json", 'j', 0, G_OPTION_ARG_NONE, &json_output, "Print JSON for scripts",
+     NULL},
     G_OPTION_ENTRY_NULL,
 };
 
@@ -138,11 +138,10 @@ run_edit(CqCli *cli, int argc, char **argv)
     if (parse_assignments(cli, argc - 3, argv + 3, &a)) {
         g_autoptr(CqSession) s = start(cli, &code);
         if (s != NULL)
-            code = cq_catalog_edit(s, kind, argv[2],
-                                   (CqField *)a.fields->data, a.fields->len,
+            code = cq_catalog_edit(s, kind, argv[2], (CqField *)a.fields->data,
+                                   a.fields->len,
                                    (const char *const *)a.add->pdata,
-                                   (const char *const *)a.remove->pdata,
-                                   &error)
+                                   (const char *const *)a.remove->pdata, &error)
                        ? EX_OK
                        : cli_fail(cli, error);
     }
@@ -158,8 +157,8 @@ run_remove(CqCli *cli, int argc, char **argv)
     int code = EX_USAGE;
 
     if (!cli_parse_sub(cli, "catalog remove", "KIND IDENT",
-                       "Remove a catalog entry that nothing points at.",
-                       NULL, &argc, &argv))
+                       "Remove a catalog entry that nothing points at.", NULL,
+                       &argc, &argv))
         return EX_USAGE;
     if (argc != 3) {
         fprintf(stderr, "caqmail catalog remove: give KIND and IDENT\n");
@@ -287,8 +286,7 @@ run_show(CqCli *cli, int argc, char **argv)
     int code = EX_USAGE;
 
     if (!cli_parse_sub(cli, "catalog show", "KIND IDENT",
-                       "Show one catalog entry.", json_entries, &argc,
-                       &argv))
+                       "Show one catalog entry.", json_entries, &argc, &argv))
         return EX_USAGE;
     if (argc != 3) {
         fprintf(stderr, "caqmail catalog show: give KIND and IDENT\n");
@@ -396,8 +394,7 @@ run_resolve(CqCli *cli, int argc, char **argv)
         return code;
     json_builder_begin_array(b);
     for (int i = 1; i < argc; i++) {
-        g_autoptr(GPtrArray) found = cq_resolve_reference(s, argv[i],
-                                                          &error);
+        g_autoptr(GPtrArray) found = cq_resolve_reference(s, argv[i], &error);
         if (found == NULL)
             return cli_fail(cli, error);
         add_resolved_json(b, argv[i], found);
@@ -442,8 +439,8 @@ run_import(CqCli *cli, int argc, char **argv)
     g_autoptr(CqSession) s = start(cli, &code);
     if (s == NULL)
         return code;
-    gboolean ok = cq_catalog_import(s, kind, argv[2], &count,
-                                    import_progress, NULL, &error);
+    gboolean ok = cq_catalog_import(s, kind, argv[2], &count, import_progress,
+                                    NULL, &error);
     cli_progress_end();
     if (!ok)
         return cli_fail(cli, error);

@@ -18,9 +18,9 @@ static void
 progress(const CqDeliverStats *stats, gpointer data)
 {
     guint64 *done = data;
-    cli_progress("deliver", *done + stats->sent + stats->partly_sent +
-                                stats->failed + stats->deferred +
-                                stats->uncertain,
+    cli_progress("deliver",
+                 *done + stats->sent + stats->partly_sent + stats->failed +
+                     stats->deferred + stats->uncertain,
                  0);
 }
 
@@ -46,10 +46,10 @@ print_stats(const CqDeliverStats *s, gboolean json)
         return;
     }
     g_autoptr(JsonBuilder) b = json_builder_new();
-    const char *names[] = {"claimed", "sent", "partly_sent", "deferred",
-                           "failed", "uncertain", "taken_over"};
-    guint values[] = {s->claimed, s->sent, s->partly_sent, s->deferred,
-                      s->failed, s->uncertain, s->taken_over};
+    const char *names[] = {"claimed", "sent",      "partly_sent", "deferred",
+                           "failed",  "uncertain", "taken_over"};
+    guint values[] = {s->claimed, s->sent,      s->partly_sent, s->deferred,
+                      s->failed,  s->uncertain, s->taken_over};
     json_builder_begin_object(b);
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         json_builder_set_member_name(b, names[i]);
@@ -105,9 +105,8 @@ run(CqCli *cli, CqSession *s, gboolean daemon, gboolean json)
             g_clear_error(&error);
         }
         if (daemon && !stopping &&
-            !wait_for_work(s, cli->config->outbox.poll_interval *
-                                  G_USEC_PER_SEC,
-                           &error))
+            !wait_for_work(
+                s, cli->config->outbox.poll_interval * G_USEC_PER_SEC, &error))
             return cli_fail(cli, error);
     } while (daemon && !stopping);
     cli_progress_end();
@@ -125,8 +124,8 @@ cmd_deliver(CqCli *cli, int argc, char **argv)
          "Deliver what is due now, then exit", NULL},
         {"daemon", 0, 0, G_OPTION_ARG_NONE, &daemon,
          "Keep delivering until stopped (SIGTERM, SIGINT)", NULL},
-        {"json", 'j', 0, G_OPTION_ARG_NONE, &json,
-         "Print the summary as JSON", NULL},
+        {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the summary as JSON",
+         NULL},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) context = g_option_context_new("");

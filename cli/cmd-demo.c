@@ -41,12 +41,11 @@ static const DemoEntry demo_catalog[] = {
      {"ident", "QM", "name", "Qualitätsmanagement", NULL}},
     {CQ_CATALOG_PERSON,
      {"ident", "P-0001", "name", "Änne Groß", "email",
-      "a.gross@werk-nord.example", "department", "QM", "language", "de",
-      NULL}},
+      "a.gross@werk-nord.example", "department", "QM", "language", "de", NULL}},
     {CQ_CATALOG_PERSON,
      {"ident", "P-0002", "name", "Karl Weiß", "email",
-      "k.weiss@werk-nord.example", "department", "QM", "supervisor",
-      "P-0001", NULL}},
+      "k.weiss@werk-nord.example", "department", "QM", "supervisor", "P-0001",
+      NULL}},
     {CQ_CATALOG_ORGANISATION,
      {"ident", "S-0100", "name", "Zulieferer Süd – Größe & Söhne", "kind",
       "supplier", NULL}},
@@ -68,8 +67,7 @@ typedef struct {
 } DemoMail;
 
 static const DemoMail demo_mails[] = {
-    {"Qualitätsmanagement <qm@werk-nord.example>", "C-0100",
-     "list:8d-team",
+    {"Qualitätsmanagement <qm@werk-nord.example>", "C-0100", "list:8d-team",
      "8D-2026-0042: Prüfbericht Gehäuse – Maßnahmen erforderlich",
      "Guten Tag Herr Müller,\n\nanbei der Prüfbericht zur Reklamation "
      "8D-2026-0042.\nBitte prüfen Sie die Abweichung bei der Rauheit.\n\n"
@@ -96,8 +94,7 @@ ensure_catalog(CqSession *s, GError **error)
         const DemoEntry *e = &demo_catalog[i];
         CqField fields[6];
         guint n = 0;
-        g_autoptr(CqEntry) old =
-            cq_catalog_get(s, e->kind, e->fields[1], NULL);
+        g_autoptr(CqEntry) old = cq_catalog_get(s, e->kind, e->fields[1], NULL);
         if (old != NULL)
             continue;
         for (; e->fields[2 * n] != NULL; n++)
@@ -118,8 +115,7 @@ demo_message(CqSession *s, const DemoMail *mail, const char *report,
 
     if (!cq_message_set_from(message, mail->from, error) ||
         !cq_resolve_add(s, message, CQ_RCPT_TO, to, error) ||
-        !cq_resolve_add(s, message, CQ_RCPT_CC, mail->cc ? cc : NULL,
-                        error) ||
+        !cq_resolve_add(s, message, CQ_RCPT_CC, mail->cc ? cc : NULL, error) ||
         !cq_message_set_subject(message, mail->subject, error) ||
         !cq_message_set_text(message, mail->text, error) ||
         !cq_message_set_record(message, mail->record, error) ||
@@ -127,8 +123,7 @@ demo_message(CqSession *s, const DemoMail *mail, const char *report,
         return NULL;
     cq_resolve_dedup(message);
     if (mail->attach &&
-        !cq_message_add_attachment(message, report, NULL, "text/csv", 0,
-                                   error))
+        !cq_message_add_attachment(message, report, NULL, "text/csv", 0, error))
         return NULL;
     return g_steal_pointer(&message);
 }
@@ -143,8 +138,7 @@ enqueue_all(CqCli *cli, CqSession *s, const char *report, gint64 *ids,
     if (!cq_store_begin(s->store, CQ_TX_WRITE, error))
         return FALSE;
     for (guint i = 0; i < G_N_ELEMENTS(demo_mails); i++) {
-        g_autoptr(CqMessage) m = demo_message(s, &demo_mails[i], report,
-                                              error);
+        g_autoptr(CqMessage) m = demo_message(s, &demo_mails[i], report, error);
         if (m == NULL || !cq_outbox_enqueue(s, m, &options, &ids[i], error)) {
             cq_store_rollback(s->store);
             return FALSE;

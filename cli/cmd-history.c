@@ -14,8 +14,8 @@ static char *record;
 static guint limit;
 
 static const GOptionEntry json_entries[] = {
-    {"json", 'j', 0, G_OPTION_ARG_NONE, &json_output,
-     "Print JSON for scripts", NULL},
+    {"json", 'j', 0, G_OPTION_ARG_NONE, &json_output, "Print JSON for scripts",
+     NULL},
     G_OPTION_ENTRY_NULL,
 };
 
@@ -51,8 +51,8 @@ run_list(CqCli *cli, int argc, char **argv)
          "Only the mails of record ID", "ID"},
         {"journal", 0, 0, G_OPTION_ARG_NONE, &journal,
          "Only your own mails that belong to no record", NULL},
-        {"last", 'n', 0, G_OPTION_ARG_INT, &limit,
-         "Only the newest N mails", "N"},
+        {"last", 'n', 0, G_OPTION_ARG_INT, &limit, "Only the newest N mails",
+         "N"},
         {"json", 'j', 0, G_OPTION_ARG_NONE, &json_output,
          "Print JSON for scripts", NULL},
         G_OPTION_ENTRY_NULL,
@@ -67,8 +67,8 @@ run_list(CqCli *cli, int argc, char **argv)
         fprintf(stderr, "caqmail history list: unexpected '%s'\n", argv[1]);
         return EX_USAGE;
     }
-    CqMailFilter filter = {.record = record, .journal = journal,
-                           .limit = limit};
+    CqMailFilter filter = {
+        .record = record, .journal = journal, .limit = limit};
     return query(cli, &filter);
 }
 
@@ -167,8 +167,8 @@ print_verify(const CqVerifyResult *r)
         printf("history intact: %" G_GINT64_FORMAT " entries, last hash %s\n",
                r->entries, r->head ? r->head : "(none)");
     } else {
-        printf("history broken at entry %" G_GINT64_FORMAT ": %s\n",
-               r->broken, r->problem);
+        printf("history broken at entry %" G_GINT64_FORMAT ": %s\n", r->broken,
+               r->problem);
     }
 }
 
@@ -188,8 +188,7 @@ run_verify(CqCli *cli, int argc, char **argv)
     g_autoptr(CqSession) s = start(cli, &code);
     if (s == NULL)
         return code;
-    gboolean ok = cq_history_verify(s, &result, verify_progress, NULL,
-                                    &error);
+    gboolean ok = cq_history_verify(s, &result, verify_progress, NULL, &error);
     cli_progress_end();
     if (!ok)
         return cli_fail(cli, error);

@@ -18,8 +18,7 @@ start(CqCli *cli, int *code)
 
 static const GOptionEntry field_entries[] = {
     {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind,
-     "Kind of record (default: the identifier's first part, e.g. 8D)",
-     "KIND"},
+     "Kind of record (default: the identifier's first part, e.g. 8D)", "KIND"},
     {"title", 't', 0, G_OPTION_ARG_STRING, &title, "Title", "TEXT"},
     {"owner", 'o', 0, G_OPTION_ARG_STRING, &owner,
      "Owner's login (default: you)", "LOGIN"},
@@ -46,8 +45,7 @@ change(CqCli *cli, int argc, char **argv, gboolean add)
     if (s == NULL)
         return code;
     gboolean ok = add ? cq_record_add(s, argv[1], kind, title, owner, &error)
-                      : cq_record_edit(s, argv[1], kind, title, owner,
-                                       &error);
+                      : cq_record_edit(s, argv[1], kind, title, owner, &error);
     return ok ? EX_OK : cli_fail(cli, error);
 }
 
@@ -106,14 +104,14 @@ run_list(CqCli *cli, int argc, char **argv)
     if (records == NULL)
         return cli_fail(cli, error);
     g_autoptr(JsonBuilder) b = json_builder_new();
-    CliTable *t = cli_table_new((const char *const[]){
-        "record", "kind", "owner", "mails", "title", NULL});
+    CliTable *t = cli_table_new((const char *const[]){"record", "kind", "owner",
+                                                      "mails", "title", NULL});
     json_builder_begin_array(b);
     for (guint i = 0; i < records->len; i++) {
         const CqRecord *r = records->pdata[i];
         g_autofree char *n = g_strdup_printf("%" G_GINT64_FORMAT, r->mails);
-        cli_table_add(t, (const char *const[]){r->ident, r->kind, r->owner,
-                                               n, r->title, NULL});
+        cli_table_add(t, (const char *const[]){r->ident, r->kind, r->owner, n,
+                                               r->title, NULL});
         add_record_json(b, r);
     }
     json_builder_end_array(b);

@@ -73,8 +73,7 @@ add_recipients(CqSession *session, CqMessage *message, const SendOptions *o,
         !cq_resolve_add(session, message, CQ_RCPT_BCC,
                         (const char *const *)o->bcc, error))
         return FALSE;
-    if (o->copy_to_me &&
-        !cq_resolve_copy_to_sender(session, message, error))
+    if (o->copy_to_me && !cq_resolve_copy_to_sender(session, message, error))
         return FALSE;
     cq_resolve_dedup(message);
     return TRUE;
@@ -125,14 +124,14 @@ compose(const CqConfig *config, CqSession *session, const SendOptions *o,
         GError **error)
 {
     g_autoptr(CqMessage) message = cq_message_new(CQ_ORIGIN_MANUAL);
-    g_autofree char *from = o->from ? g_strdup(o->from)
-                                    : default_sender(config, session);
+    g_autofree char *from =
+        o->from ? g_strdup(o->from) : default_sender(config, session);
 
     if (!cq_message_set_from(message, from, error) ||
         !add_recipients(session, message, o, error) ||
         (o->subject && !cq_message_set_subject(message, o->subject, error)) ||
-        !set_bodies(message, o, error) || !add_headers(message, o->headers,
-                                                       error) ||
+        !set_bodies(message, o, error) ||
+        !add_headers(message, o->headers, error) ||
         (o->record && !cq_message_set_record(message, o->record, error)))
         return NULL;
 
@@ -188,11 +187,12 @@ deliver_now(CqCli *cli, CqSession *session, gint64 id, const char **state)
     g_autoptr(CqTransport) transport = cq_transport_new(cli->config, &error);
 
     options.only_mail = id;
-    if (transport == NULL ||
-        !cq_outbox_deliver(session, transport, &options, &stats, NULL, NULL,
-                           &error)) {
-        g_prefix_error(&error, "mail %" G_GINT64_FORMAT " is queued, but "
-                       "delivering it failed: ", id);
+    if (transport == NULL || !cq_outbox_deliver(session, transport, &options,
+                                                &stats, NULL, NULL, &error)) {
+        g_prefix_error(&error,
+                       "mail %" G_GINT64_FORMAT " is queued, but "
+                       "delivering it failed: ",
+                       id);
         return cli_fail(cli, error);
     }
     *state = stats.sent          ? "sent"
@@ -276,12 +276,11 @@ cmd_send(CqCli *cli, int argc, char **argv)
          "ADDR"},
         {"cc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cc, "Copy recipient",
          "ADDR"},
-        {"bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.bcc,
-         "Blind copy recipient", "ADDR"},
+        {"bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.bcc, "Blind copy recipient",
+         "ADDR"},
         {"from", 'f', 0, G_OPTION_ARG_STRING, &o.from,
          "Sender (default: [message] from, else USER@HOST)", "ADDR"},
-        {"subject", 's', 0, G_OPTION_ARG_STRING, &o.subject, "Subject",
-         "TEXT"},
+        {"subject", 's', 0, G_OPTION_ARG_STRING, &o.subject, "Subject", "TEXT"},
         {"body", 'b', 0, G_OPTION_ARG_STRING, &o.body, "Text body", "TEXT"},
         {"body-file", 0, 0, G_OPTION_ARG_FILENAME, &o.body_file,
          "Read the text body from FILE ('-': standard input)", "FILE"},
@@ -296,13 +295,11 @@ cmd_send(CqCli *cli, int argc, char **argv)
         {"copy-to-me", 0, 0, G_OPTION_ARG_NONE, &o.copy_to_me,
          "Send a blind copy to yourself", NULL},
         {"queue-only", 0, 0, G_OPTION_ARG_NONE, &o.queue_only,
-         "Only put the mail into the outbox; 'caqmail deliver' sends it",
-         NULL},
+         "Only put the mail into the outbox; 'caqmail deliver' sends it", NULL},
         {"json", 'j', 0, G_OPTION_ARG_NONE, &o.json,
          "Print the mail's number and state as JSON", NULL},
         {"print", 'p', 0, G_OPTION_ARG_NONE, &o.print,
-         "Write the message to standard output instead of sending it",
-         NULL},
+         "Write the message to standard output instead of sending it", NULL},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) context = g_option_context_new("");

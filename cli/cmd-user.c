@@ -7,8 +7,8 @@ static gboolean json_output;
 static char **roles;
 
 static const GOptionEntry json_entries[] = {
-    {"json", 'j', 0, G_OPTION_ARG_NONE, &json_output,
-     "Print JSON for scripts", NULL},
+    {"json", 'j', 0, G_OPTION_ARG_NONE, &json_output, "Print JSON for scripts",
+     NULL},
     G_OPTION_ENTRY_NULL,
 };
 
@@ -55,11 +55,10 @@ change_roles(CqCli *cli, int argc, char **argv, gboolean grant)
     g_autoptr(GError) error = NULL;
     int code = EX_USAGE;
 
-    if (!cli_parse_sub(cli, grant ? "user grant" : "user revoke",
-                       "LOGIN ROLE...",
-                       grant ? "Grant roles to a user."
-                             : "Take roles from a user.",
-                       NULL, &argc, &argv))
+    if (!cli_parse_sub(
+            cli, grant ? "user grant" : "user revoke", "LOGIN ROLE...",
+            grant ? "Grant roles to a user." : "Take roles from a user.", NULL,
+            &argc, &argv))
         return EX_USAGE;
     if (argc < 3) {
         fprintf(stderr, "caqmail user: give LOGIN and ROLE\n");
@@ -69,8 +68,8 @@ change_roles(CqCli *cli, int argc, char **argv, gboolean grant)
     if (s == NULL)
         return code;
     const char *const *list = (const char *const *)argv + 2;
-    if (!cq_user_set_roles(s, argv[1], grant ? list : NULL,
-                           grant ? NULL : list, &error))
+    if (!cq_user_set_roles(s, argv[1], grant ? list : NULL, grant ? NULL : list,
+                           &error))
         return cli_fail(cli, error);
     return EX_OK;
 }
@@ -144,8 +143,8 @@ run_list(CqCli *cli, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     int code = EX_USAGE;
 
-    if (!cli_parse_sub(cli, "user list", "", "List the users.",
-                       json_entries, &argc, &argv))
+    if (!cli_parse_sub(cli, "user list", "", "List the users.", json_entries,
+                       &argc, &argv))
         return EX_USAGE;
     g_autoptr(CqSession) s = start(cli, &code);
     if (s == NULL)
@@ -162,13 +161,12 @@ run_list(CqCli *cli, int argc, char **argv)
         cli_print_json(node);
         return EX_OK;
     }
-    CliTable *t = cli_table_new(
-        (const char *const[]){"login", "person", "roles", NULL});
+    CliTable *t =
+        cli_table_new((const char *const[]){"login", "person", "roles", NULL});
     for (guint i = 0; i < users->len; i++) {
         CqUser *u = users->pdata[i];
         g_autofree char *r = g_strjoinv(", ", u->roles);
-        cli_table_add(t, (const char *const[]){u->login, u->person, r,
-                                               NULL});
+        cli_table_add(t, (const char *const[]){u->login, u->person, r, NULL});
     }
     cli_table_print(t);
     return EX_OK;
@@ -232,8 +230,8 @@ run_roles(CqCli *cli, int argc, char **argv)
     for (guint i = 0; i < list->len; i++) {
         CqRole *r = list->pdata[i];
         g_autofree char *p = cq_permissions_format(r->permissions);
-        cli_table_add(t, (const char *const[]){r->name, p, r->description,
-                                               NULL});
+        cli_table_add(t,
+                      (const char *const[]){r->name, p, r->description, NULL});
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "role");
         json_builder_add_string_value(b, r->name);

@@ -43,8 +43,7 @@ add_info(JsonBuilder *b, const CqMailInfo *m)
     set_string(b, "state", m->state);
     set_int(b, "attempts", m->attempts);
     set_time(b, "next_attempt",
-             g_strv_contains((const char *const[]){"queued", "deferred",
-                                                   NULL},
+             g_strv_contains((const char *const[]){"queued", "deferred", NULL},
                              m->state)
                  ? m->next_attempt
                  : 0);
@@ -73,9 +72,8 @@ cli_print_mails(GPtrArray *mails, gboolean json)
         const CqMailInfo *m = mails->pdata[i];
         g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, m->id);
         g_autofree char *when = cli_format_time(m->created);
-        cli_table_add(t, (const char *const[]){id, when, m->state,
-                                               m->sender, m->record,
-                                               m->subject, NULL});
+        cli_table_add(t, (const char *const[]){id, when, m->state, m->sender,
+                                               m->record, m->subject, NULL});
     }
     cli_table_print(t);
 }
@@ -161,9 +159,9 @@ print_detail_text(const CqMailDetail *d)
         printf("last error  %s\n", m->last_error);
     for (guint i = 0; i < d->rcpts->len; i++) {
         const CqRcptInfo *r = d->rcpts->pdata[i];
-        printf("%-4s        %s [%s]%s%s: %s", r->kind, r->display,
-               r->status, r->source ? " from " : "",
-               r->source ? r->source : "", r->reply ? r->reply : "");
+        printf("%-4s        %s [%s]%s%s: %s", r->kind, r->display, r->status,
+               r->source ? " from " : "", r->source ? r->source : "",
+               r->reply ? r->reply : "");
         putchar('\n');
     }
     for (guint i = 0; i < d->attachments->len; i++) {
@@ -178,8 +176,8 @@ print_detail_text(const CqMailDetail *d)
                e->kind, e->actor, e->detail);
         for (guint k = 0; k < e->results->len; k++) {
             const CqRcptInfo *r = e->results->pdata[k];
-            printf("            <%s> %s %" G_GINT64_FORMAT " %s\n",
-                   r->address, r->status, r->code, r->reply);
+            printf("            <%s> %s %" G_GINT64_FORMAT " %s\n", r->address,
+                   r->status, r->code, r->reply);
         }
     }
 }

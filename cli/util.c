@@ -14,8 +14,8 @@ cli_open_session(CqCli *cli, int *exit_code)
         .durable = g_strcmp0(cli->config->store.sync, "full") == 0,
         .busy_timeout_ms = cli->config->store.busy_timeout * 1000,
     };
-    CqSession *session = cq_session_open(cli->config->store.database,
-                                         &options, cli->as, &error);
+    CqSession *session =
+        cq_session_open(cli->config->store.database, &options, cli->as, &error);
     if (session == NULL)
         *exit_code = cli_fail(cli, error);
     return session;
@@ -25,26 +25,27 @@ static void
 print_subcommands(FILE *out, const char *command, const char *summary,
                   const CqSubcommand *subs, guint n)
 {
-    fprintf(out, "Usage:\n  caqmail %s SUBCOMMAND [OPTION...]\n\n%s\n\n"
-                 "Subcommands:\n",
+    fprintf(out,
+            "Usage:\n  caqmail %s SUBCOMMAND [OPTION...]\n\n%s\n\n"
+            "Subcommands:\n",
             command, summary);
     for (guint i = 0; i < n; i++)
         fprintf(out, "  %-10s %s\n", subs[i].name, subs[i].summary);
-    fprintf(out, "\nRun 'caqmail %s SUBCOMMAND --help' for its options; "
-                 "see caqmail(1).\n",
+    fprintf(out,
+            "\nRun 'caqmail %s SUBCOMMAND --help' for its options; "
+            "see caqmail(1).\n",
             command);
 }
 
 int
-cli_run_subcommand(CqCli *cli, int argc, char **argv,
-                   const CqSubcommand *subs, guint n_subs,
-                   const char *summary)
+cli_run_subcommand(CqCli *cli, int argc, char **argv, const CqSubcommand *subs,
+                   guint n_subs, const char *summary)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0) {
         gboolean help = argc >= 2;
-        print_subcommands(help ? stdout : stderr, cli->command, summary,
-                          subs, n_subs);
+        print_subcommands(help ? stdout : stderr, cli->command, summary, subs,
+                          n_subs);
         return help ? EX_OK : EX_USAGE;
     }
     for (guint i = 0; i < n_subs; i++) {
@@ -170,8 +171,8 @@ cli_progress(const char *label, guint64 done, guint64 total)
     if (!isatty(STDERR_FILENO))
         return;
     if (total > 0)
-        fprintf(stderr, "\r%s: %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
-                        " (%u%%)",
+        fprintf(stderr,
+                "\r%s: %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " (%u%%)",
                 label, done, total, (unsigned)(done * 100 / total));
     else
         fprintf(stderr, "\r%s: %" G_GUINT64_FORMAT, label, done);

@@ -117,15 +117,13 @@ insert_user(CqStore *store, const char *login, GError **error)
 }
 
 static gboolean
-grant_role(CqStore *store, const char *login, const char *role,
-           GError **error)
+grant_role(CqStore *store, const char *login, const char *role, GError **error)
 {
-    CqStmt *stmt = cq_store_stmt(
-        store,
-        "INSERT INTO user_role (user_id, role_id)"
-        " SELECT u.id, r.id FROM app_user u, role r"
-        " WHERE u.login = ? AND r.name = ?",
-        error);
+    CqStmt *stmt = cq_store_stmt(store,
+                                 "INSERT INTO user_role (user_id, role_id)"
+                                 " SELECT u.id, r.id FROM app_user u, role r"
+                                 " WHERE u.login = ? AND r.name = ?",
+                                 error);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_text(stmt, 1, login);
@@ -143,8 +141,7 @@ bootstrap(CqStore *store, GError **error)
 
     if (!cq_store_begin(store, CQ_TX_WRITE, error))
         return FALSE;
-    CqStmt *stmt = cq_store_stmt(store, "SELECT COUNT(*) FROM app_user",
-                                 error);
+    CqStmt *stmt = cq_store_stmt(store, "SELECT COUNT(*) FROM app_user", error);
     gboolean ok = stmt != NULL && cq_stmt_int_result(stmt, 0, &users, error);
     for (guint i = 0; ok && users == 0 && i < G_N_ELEMENTS(admins); i++) {
         if (i > 0 && strcmp(admins[i], admins[0]) == 0)
@@ -167,7 +164,7 @@ act_as(CqSession *session, const char *login, GError **error)
         return FALSE;
     if (!cq_login_check(login, error))
         return FALSE;
-    session->operator = session->login;
+    session->operator= session->login;
     session->login = g_strdup(login);
     if (!load_permissions(session->store, login, &session->permissions,
                           &session->registered, error))
@@ -212,8 +209,7 @@ cq_session_open(const char *location, const CqStoreOptions *opts,
         cq_store_close(store);
         return NULL;
     }
-    if (as != NULL && strcmp(as, login) != 0 &&
-        !act_as(session, as, error))
+    if (as != NULL && strcmp(as, login) != 0 && !act_as(session, as, error))
         return NULL;
     return g_steal_pointer(&session);
 }
@@ -236,8 +232,8 @@ cq_session_may(const CqSession *session, guint permission)
 }
 
 gboolean
-cq_session_require(const CqSession *session, guint permission,
-                   const char *what, GError **error)
+cq_session_require(const CqSession *session, guint permission, const char *what,
+                   GError **error)
 {
     if (cq_session_may(session, permission))
         return TRUE;
@@ -250,8 +246,8 @@ cq_session_require(const CqSession *session, guint permission,
     }
     guint missing = permission & ~session->permissions;
     g_set_error(error, CQ_ERROR, CQ_ERROR_PERMISSION,
-                "user '%s' may not %s (needs permission '%s')",
-                session->login, what,
+                "user '%s' may not %s (needs permission '%s')", session->login,
+                what,
                 cq_permission_name((CqPermission)(missing & (~missing + 1))));
     return FALSE;
 }
@@ -259,7 +255,7 @@ cq_session_require(const CqSession *session, guint permission,
 char *
 cq_session_actor(const CqSession *session)
 {
-    if (session->operator == NULL)
+    if (session->operator== NULL)
         return g_strdup(session->login);
     return g_strdup_printf("%s (by %s)", session->login, session->operator);
 }

@@ -28,9 +28,9 @@ typedef enum {
 #define CQ_PERM_ALL 0x1f
 
 typedef struct {
-    CqStore *store;   /* owned */
-    char *login;      /* the user acted as */
-    char *operator;   /* the real user when acting for another, or NULL */
+    CqStore *store; /* owned */
+    char *login;    /* the user acted as */
+    char *operator; /* the real user when acting for another, or NULL */
     guint permissions;
     gboolean registered;
 } CqSession;
@@ -42,8 +42,7 @@ CqSession *cq_session_open(const char *location, const CqStoreOptions *opts,
                            const char *act_as, GError **error);
 /* A session over an open store (taken over) acting as @login; for tests
  * and services that authenticate users themselves. */
-CqSession *cq_session_new(CqStore *store, const char *login,
-                          GError **error);
+CqSession *cq_session_new(CqStore *store, const char *login, GError **error);
 void cq_session_free(CqSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqSession, cq_session_free)
 
@@ -64,8 +63,8 @@ char *cq_permissions_format(guint permissions);
 
 typedef struct {
     char *login;
-    char *person;  /* ident of the catalog person with this login, or NULL */
-    char *email;   /* that person's e-mail, or NULL */
+    char *person; /* ident of the catalog person with this login, or NULL */
+    char *email;  /* that person's e-mail, or NULL */
     GStrv roles;
     guint permissions;
 } CqUser;
@@ -89,8 +88,7 @@ gboolean cq_user_add(CqSession *session, const char *login,
 gboolean cq_user_set_roles(CqSession *session, const char *login,
                            const char *const *add, const char *const *remove,
                            GError **error);
-gboolean cq_user_remove(CqSession *session, const char *login,
-                        GError **error);
+gboolean cq_user_remove(CqSession *session, const char *login, GError **error);
 /* Any registered user may read the list of users and roles. */
 GPtrArray *cq_user_list(CqSession *session, GError **error);
 CqUser *cq_user_get(CqSession *session, const char *login, GError **error);

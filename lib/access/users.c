@@ -39,8 +39,8 @@ lookup_id(CqStore *store, const char *sql, const char *key, gint64 *id,
 static gboolean
 user_id(CqStore *store, const char *login, gint64 *id, GError **error)
 {
-    if (!lookup_id(store, "SELECT id FROM app_user WHERE login = ?", login,
-                   id, error))
+    if (!lookup_id(store, "SELECT id FROM app_user WHERE login = ?", login, id,
+                   error))
         return FALSE;
     if (*id != 0)
         return TRUE;
@@ -152,16 +152,16 @@ cq_user_add(CqSession *session, const char *login, const char *const *roles,
         ok = cq_stmt_int_result(stmt, 0, &id, error);
     }
     ok = ok && stmt != NULL &&
-         change_roles(store, id, roles && roles[0] ? roles
-                                 : (const char *const[]){"sender", NULL},
+         change_roles(store, id,
+                      roles && roles[0] ? roles
+                                        : (const char *const[]){"sender", NULL},
                       TRUE, error);
     return finish(store, ok, error);
 }
 
 gboolean
-cq_user_set_roles(CqSession *session, const char *login,
-                  const char *const *add, const char *const *remove,
-                  GError **error)
+cq_user_set_roles(CqSession *session, const char *login, const char *const *add,
+                  const char *const *remove, GError **error)
 {
     CqStore *store = session->store;
     gint64 id = 0;
@@ -182,14 +182,13 @@ cq_user_remove(CqSession *session, const char *login, GError **error)
     CqStore *store = session->store;
     gint64 id = 0;
 
-    if (!cq_session_require(session, CQ_PERM_ADMIN, "remove users",
-                            error) ||
+    if (!cq_session_require(session, CQ_PERM_ADMIN, "remove users", error) ||
         !cq_store_begin(store, CQ_TX_WRITE, error))
         return FALSE;
     gboolean ok = user_id(store, login, &id, error);
-    CqStmt *stmt = ok ? cq_store_stmt(
-                            store, "DELETE FROM app_user WHERE id = ?", error)
-                      : NULL;
+    CqStmt *stmt =
+        ok ? cq_store_stmt(store, "DELETE FROM app_user WHERE id = ?", error)
+           : NULL;
     if (stmt != NULL) {
         cq_stmt_bind_int(stmt, 1, id);
         ok = cq_stmt_run(stmt, error) && check_admin_left(store, error);
@@ -201,12 +200,12 @@ static GStrv
 user_roles(CqStore *store, gint64 id, guint *permissions, GError **error)
 {
     g_autoptr(GStrvBuilder) names = g_strv_builder_new();
-    CqStmt *stmt = cq_store_stmt(
-        store,
-        "SELECT r.name, r.permissions FROM user_role ur"
-        " JOIN role r ON r.id = ur.role_id WHERE ur.user_id = ?"
-        " ORDER BY r.name",
-        error);
+    CqStmt *stmt =
+        cq_store_stmt(store,
+                      "SELECT r.name, r.permissions FROM user_role ur"
+                      " JOIN role r ON r.id = ur.role_id WHERE ur.user_id = ?"
+                      " ORDER BY r.name",
+                      error);
     CqStep step = CQ_STEP_ERROR;
 
     if (stmt == NULL)
@@ -230,9 +229,8 @@ static const char user_select[] =
 static GPtrArray *
 query_users(CqSession *session, const char *login, GError **error)
 {
-    g_autofree char *sql = g_strdup_printf(
-        "%s%s ORDER BY u.login", user_select,
-        login ? " WHERE u.login = ?" : "");
+    g_autofree char *sql = g_strdup_printf("%s%s ORDER BY u.login", user_select,
+                                           login ? " WHERE u.login = ?" : "");
     g_autoptr(GPtrArray) users =
         g_ptr_array_new_with_free_func((GDestroyNotify)cq_user_free);
     CqStmt *stmt = cq_store_stmt(session->store, sql, error);
@@ -257,8 +255,7 @@ query_users(CqSession *session, const char *login, GError **error)
         return NULL;
     for (guint i = 0; i < users->len; i++) {
         CqUser *user = users->pdata[i];
-        user->roles = user_roles(session->store,
-                                 g_array_index(ids, gint64, i),
+        user->roles = user_roles(session->store, g_array_index(ids, gint64, i),
                                  &user->permissions, error);
         if (user->roles == NULL)
             return NULL;
@@ -301,8 +298,7 @@ cq_role_list(CqSession *session, GError **error)
         g_ptr_array_new_with_free_func((GDestroyNotify)cq_role_free);
     CqStmt *stmt = cq_store_stmt(
         session->store,
-        "SELECT name, description, permissions FROM role ORDER BY id",
-        error);
+        "SELECT name, description, permissions FROM role ORDER BY id", error);
     CqStep step = CQ_STEP_ERROR;
 
     while (stmt != NULL && (step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {

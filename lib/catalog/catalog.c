@@ -21,8 +21,8 @@ static const FieldDef person_fields[] = {
     {"login", "login", F_LOGIN, FALSE},
 };
 static const char *const person_names[] = {
-    "ident", "name", "email", "department", "supervisor", "language",
-    "login", NULL,
+    "ident",      "name",     "email", "department",
+    "supervisor", "language", "login", NULL,
 };
 
 static const FieldDef department_fields[] = {
@@ -31,27 +31,25 @@ static const FieldDef department_fields[] = {
     {"email", "email", F_EMAIL, FALSE},
     {"head", "head_id", F_REF, FALSE, CQ_CATALOG_PERSON},
 };
-static const char *const department_names[] = {"ident", "name", "email",
-                                               "head", NULL};
+static const char *const department_names[] = {"ident", "name", "email", "head",
+                                               NULL};
 
 static const FieldDef organisation_fields[] = {
     {"ident", "ident", F_KEY, TRUE},
     {"name", "name", F_NAME, TRUE},
     {"kind", "kind", F_CHOICE, TRUE, 0, "supplier|customer"},
 };
-static const char *const organisation_names[] = {"ident", "name", "kind",
-                                                 NULL};
+static const char *const organisation_names[] = {"ident", "name", "kind", NULL};
 
 static const FieldDef contact_fields[] = {
     {"ident", "ident", F_KEY, TRUE},
-    {"organisation", "organisation_id", F_REF, TRUE,
-     CQ_CATALOG_ORGANISATION},
+    {"organisation", "organisation_id", F_REF, TRUE, CQ_CATALOG_ORGANISATION},
     {"name", "name", F_NAME, TRUE},
     {"email", "email", F_EMAIL, TRUE},
     {"role", "role", F_TEXT, FALSE},
 };
 static const char *const contact_names[] = {"ident", "organisation", "name",
-                                            "email", "role", NULL};
+                                            "email", "role",         NULL};
 
 static const FieldDef list_fields[] = {
     {"name", "ident", F_KEY, TRUE},
@@ -59,8 +57,10 @@ static const FieldDef list_fields[] = {
 };
 static const char *const list_names[] = {"name", "description", NULL};
 
-#define KIND(n, t, f)                                                       \
-    {n, t, f##_fields, G_N_ELEMENTS(f##_fields), f##_names}
+#define KIND(n, t, f)                                                          \
+    {                                                                          \
+        n, t, f##_fields, G_N_ELEMENTS(f##_fields), f##_names                  \
+    }
 
 static const KindDef kinds[CQ_CATALOG_KINDS] = {
     [CQ_CATALOG_PERSON] = KIND("person", "person", person),
@@ -93,8 +93,8 @@ cq_catalog_kind_parse(const char *name, CqCatalogKind *kind, GError **error)
         }
     }
     if (g_strcmp0(name, "dept") == 0 || g_strcmp0(name, "org") == 0) {
-        *kind = name[0] == 'd' ? CQ_CATALOG_DEPARTMENT
-                               : CQ_CATALOG_ORGANISATION;
+        *kind =
+            name[0] == 'd' ? CQ_CATALOG_DEPARTMENT : CQ_CATALOG_ORGANISATION;
         return TRUE;
     }
     g_set_error(error, CQ_ERROR, CQ_ERROR_USAGE,
@@ -140,8 +140,7 @@ cq_entry_get(const CqEntry *entry, const char *field)
 char *
 cq_entry_ref(const CqEntry *entry)
 {
-    return g_strdup_printf("%s:%s", kinds[entry->kind].name,
-                           entry->values[0]);
+    return g_strdup_printf("%s:%s", kinds[entry->kind].name, entry->values[0]);
 }
 
 gboolean
@@ -149,16 +148,15 @@ cq_catalog_require_reader(CqSession *session, GError **error)
 {
     if (session->registered)
         return TRUE;
-    return cq_session_require(session, CQ_PERM_SEND, "read the catalog",
-                              error);
+    return cq_session_require(session, CQ_PERM_SEND, "read the catalog", error);
 }
 
 gboolean
 cq_catalog_find_id(CqStore *store, CqCatalogKind kind, const char *ident,
                    gint64 *id, GError **error)
 {
-    g_autofree char *sql = g_strdup_printf(
-        "SELECT id FROM %s WHERE ident = ?", kinds[kind].table);
+    g_autofree char *sql =
+        g_strdup_printf("SELECT id FROM %s WHERE ident = ?", kinds[kind].table);
     CqStmt *stmt = cq_store_stmt(store, sql, error);
     if (stmt == NULL)
         return FALSE;
@@ -205,16 +203,16 @@ static gboolean
 load_members(CqStore *store, CqEntry *entry, GError **error)
 {
     g_autoptr(GStrvBuilder) refs = g_strv_builder_new();
-    CqStmt *stmt = cq_store_stmt(
-        store,
-        "SELECT m.address, p.ident, c.ident, d.ident, l.ident"
-        " FROM dlist_member m"
-        " LEFT JOIN person p ON p.id = m.person_id"
-        " LEFT JOIN contact c ON c.id = m.contact_id"
-        " LEFT JOIN department d ON d.id = m.department_id"
-        " LEFT JOIN dlist l ON l.id = m.member_list_id"
-        " WHERE m.list_id = ? ORDER BY m.position",
-        error);
+    CqStmt *stmt =
+        cq_store_stmt(store,
+                      "SELECT m.address, p.ident, c.ident, d.ident, l.ident"
+                      " FROM dlist_member m"
+                      " LEFT JOIN person p ON p.id = m.person_id"
+                      " LEFT JOIN contact c ON c.id = m.contact_id"
+                      " LEFT JOIN department d ON d.id = m.department_id"
+                      " LEFT JOIN dlist l ON l.id = m.member_list_id"
+                      " WHERE m.list_id = ? ORDER BY m.position",
+                      error);
     static const char *const prefix[] = {NULL, "person", "contact",
                                          "department", "list"};
     CqStep step = CQ_STEP_ERROR;
@@ -268,7 +266,7 @@ query_entries(CqStore *store, CqCatalogKind kind, const char *where,
 
 CqEntry *
 cq_catalog_load(CqStore *store, CqCatalogKind kind, const char *ident,
-          GError **error)
+                GError **error)
 {
     g_autoptr(GPtrArray) found =
         query_entries(store, kind, "WHERE t.ident = ?",
@@ -297,15 +295,15 @@ cq_catalog_get_by_id(CqSession *session, CqCatalogKind kind, gint64 id,
                      GError **error)
 {
     g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, id);
-    g_autoptr(GPtrArray) found = query_entries(
-        session->store, kind, "WHERE t.id = CAST(? AS INTEGER)",
-        (const char *const[]){text, NULL}, error);
+    g_autoptr(GPtrArray) found =
+        query_entries(session->store, kind, "WHERE t.id = CAST(? AS INTEGER)",
+                      (const char *const[]){text, NULL}, error);
     if (found == NULL)
         return NULL;
     if (found->len == 0) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_NOT_FOUND,
-                    "%s #%" G_GINT64_FORMAT " does not exist",
-                    kinds[kind].name, id);
+                    "%s #%" G_GINT64_FORMAT " does not exist", kinds[kind].name,
+                    id);
         return NULL;
     }
     return g_ptr_array_steal_index(found, 0);
@@ -316,14 +314,13 @@ cq_catalog_list(CqSession *session, CqCatalogKind kind, GError **error)
 {
     if (!cq_catalog_require_reader(session, error))
         return NULL;
-    return query_entries(session->store, kind, "ORDER BY t.ident", NULL,
-                         error);
+    return query_entries(session->store, kind, "ORDER BY t.ident", NULL, error);
 }
 
 /* Entries of @kind whose search key holds every one of @words. */
 static gboolean
-search_kind(CqStore *store, CqCatalogKind kind, char **words,
-            GPtrArray *out, GError **error)
+search_kind(CqStore *store, CqCatalogKind kind, char **words, GPtrArray *out,
+            GError **error)
 {
     g_autoptr(GString) where = g_string_new("WHERE");
     g_autoptr(GPtrArray) patterns = g_ptr_array_new_with_free_func(g_free);
@@ -336,9 +333,8 @@ search_kind(CqStore *store, CqCatalogKind kind, char **words,
     }
     g_ptr_array_add(patterns, NULL);
     g_string_append(where, " ORDER BY t.ident");
-    g_autoptr(GPtrArray) found =
-        query_entries(store, kind, where->str,
-                      (const char *const *)patterns->pdata, error);
+    g_autoptr(GPtrArray) found = query_entries(
+        store, kind, where->str, (const char *const *)patterns->pdata, error);
     if (found == NULL)
         return FALSE;
     for (guint i = 0; i < found->len; i++)
@@ -371,8 +367,7 @@ cq_catalog_search(CqSession *session, const char *text, GError **error)
     g_autoptr(GPtrArray) out =
         g_ptr_array_new_with_free_func((GDestroyNotify)cq_entry_free);
     for (guint k = 0; k < CQ_CATALOG_KINDS; k++) {
-        if (!search_kind(session->store, (CqCatalogKind)k, query, out,
-                         error))
+        if (!search_kind(session->store, (CqCatalogKind)k, query, out, error))
             return NULL;
     }
     return g_steal_pointer(&out);
@@ -395,8 +390,7 @@ static gboolean
 check_text(const KindDef *kind, const FieldDef *field, const char *value,
            GError **error)
 {
-    g_autofree char *what = g_strdup_printf("%s %s", kind->name,
-                                            field->name);
+    g_autofree char *what = g_strdup_printf("%s %s", kind->name, field->name);
     if (!cq_text_check_header(what, value, error))
         return FALSE;
     if (g_utf8_strlen(value, -1) <= MAX_TEXT)
@@ -414,9 +408,8 @@ check_ref(CqStore *store, const FieldDef *field, const char *value,
         return FALSE;
     if (*ref_id != 0)
         return TRUE;
-    g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                "%s: %s '%s' does not exist", field->name,
-                kinds[field->ref].name, value);
+    g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID, "%s: %s '%s' does not exist",
+                field->name, kinds[field->ref].name, value);
     return FALSE;
 }
 
@@ -444,8 +437,7 @@ cq_catalog_check_value(CqStore *store, const KindDef *kind,
             return TRUE;
         }
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "%s: the field '%s' is required", kind->name,
-                    field->name);
+                    "%s: the field '%s' is required", kind->name, field->name);
         return FALSE;
     }
     switch (field->type) {

@@ -90,8 +90,8 @@ gboolean cq_catalog_lookup(CqSession *session, const char *text,
                            CqCatalogKind *kind, gint64 *id, GError **error);
 
 /* Loads the entry with database id @id. */
-CqEntry *cq_catalog_get_by_id(CqSession *session, CqCatalogKind kind,
-                              gint64 id, GError **error);
+CqEntry *cq_catalog_get_by_id(CqSession *session, CqCatalogKind kind, gint64 id,
+                              GError **error);
 
 typedef void (*CqProgressFunc)(guint done, guint total, gpointer data);
 
@@ -106,7 +106,6 @@ gboolean cq_catalog_import(CqSession *session, CqCatalogKind kind,
                            CqProgressFunc progress, gpointer data,
                            GError **error);
 /* All entries of @kind as CSV in the import format; newly allocated. */
-char *cq_catalog_export(CqSession *session, CqCatalogKind kind,
-                        GError **error);
+char *cq_catalog_export(CqSession *session, CqCatalogKind kind, GError **error);
 
 #endif

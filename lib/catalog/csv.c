@@ -96,8 +96,7 @@ check_field(const GString *field, char **error)
         return FALSE;
     }
     if (!g_utf8_validate(field->str, (gssize)field->len, &bad)) {
-        *error = g_strdup_printf("not valid UTF-8 (byte 0x%02x)",
-                                 (guchar)*bad);
+        *error = g_strdup_printf("not valid UTF-8 (byte 0x%02x)", (guchar)*bad);
         return FALSE;
     }
     return TRUE;

@@ -43,8 +43,8 @@ search_key(CqStore *store, const KindDef *def, char **values,
         cq_fold_add_key(out, values[i]);
         if (refs[i] == 0)
             continue;
-        CqStmt *stmt = cq_store_stmt(store, ref_name_sql(def->fields[i].ref),
-                                     error);
+        CqStmt *stmt =
+            cq_store_stmt(store, ref_name_sql(def->fields[i].ref), error);
         if (stmt == NULL)
             return FALSE;
         cq_stmt_bind_int(stmt, 1, refs[i]);
@@ -79,8 +79,8 @@ write_sql(const KindDef *def, gboolean insert)
 }
 
 static gboolean
-check_values(CqStore *store, const KindDef *def, char **values,
-             char **checked, gint64 *refs, GError **error)
+check_values(CqStore *store, const KindDef *def, char **values, char **checked,
+             gint64 *refs, GError **error)
 {
     for (guint i = 0; i < def->n_fields; i++) {
         if (!cq_catalog_check_value(store, def, &def->fields[i], values[i],
@@ -106,8 +106,8 @@ bind_values(CqStmt *stmt, const KindDef *def, char **checked,
 }
 
 gboolean
-cq_catalog_write(CqStore *store, CqCatalogKind kind, gint64 *id,
-                 char **values, GError **error)
+cq_catalog_write(CqStore *store, CqCatalogKind kind, gint64 *id, char **values,
+                 GError **error)
 {
     const KindDef *def = cq_catalog_kind_def(kind);
     g_auto(GStrv) checked = g_new0(char *, def->n_fields + 1);
@@ -143,8 +143,8 @@ field_index(const KindDef *def, const char *name, GError **error)
 }
 
 static gboolean
-apply_fields(const KindDef *def, char **values, const CqField *fields,
-             guint n, GError **error)
+apply_fields(const KindDef *def, char **values, const CqField *fields, guint n,
+             GError **error)
 {
     for (guint i = 0; i < n; i++) {
         int index = field_index(def, fields[i].name, error);
@@ -159,9 +159,8 @@ apply_fields(const KindDef *def, char **values, const CqField *fields,
 
 /* Re-computes the search keys of entries that point at @id of @kind, as
  * they contain its name. */
-static gboolean
-refresh_referrers(CqStore *store, CqCatalogKind kind, gint64 id,
-                  GError **error);
+static gboolean refresh_referrers(CqStore *store, CqCatalogKind kind, gint64 id,
+                                  GError **error);
 
 static gboolean
 finish(CqStore *store, gboolean ok, GError **error)
@@ -192,25 +191,24 @@ cq_catalog_add(CqSession *session, CqCatalogKind kind, const CqField *fields,
     g_auto(GStrv) values = g_new0(char *, def->n_fields + 1);
     gint64 id = 0;
 
-    if (!cq_session_require(session, CQ_PERM_EDIT_CATALOG,
-                            "edit the catalog", error))
+    if (!cq_session_require(session, CQ_PERM_EDIT_CATALOG, "edit the catalog",
+                            error))
         return FALSE;
     for (guint i = 0; i < def->n_fields; i++)
         values[i] = g_strdup("");
     if (!apply_fields(def, values, fields, n_fields, error))
         return FALSE;
     if (members != NULL && members[0] != NULL && kind != CQ_CATALOG_LIST) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_USAGE,
-                    "only a list has members");
+        g_set_error(error, CQ_ERROR, CQ_ERROR_USAGE, "only a list has members");
         return FALSE;
     }
     if (!cq_store_begin(session->store, CQ_TX_WRITE, error))
         return FALSE;
-    gboolean ok = cq_catalog_find_id(session->store, kind, values[0], &id,
-                                     error);
+    gboolean ok =
+        cq_catalog_find_id(session->store, kind, values[0], &id, error);
     if (ok && id != 0) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "%s '%s' already exists", def->name, values[0]);
+        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID, "%s '%s' already exists",
+                    def->name, values[0]);
         ok = FALSE;
     }
     ok = ok && cq_catalog_write(session->store, kind, &id, values, error) &&
@@ -220,14 +218,13 @@ cq_catalog_add(CqSession *session, CqCatalogKind kind, const CqField *fields,
 
 gboolean
 cq_catalog_edit(CqSession *session, CqCatalogKind kind, const char *ident,
-                const CqField *fields, guint n_fields,
-                const char *const *add, const char *const *remove,
-                GError **error)
+                const CqField *fields, guint n_fields, const char *const *add,
+                const char *const *remove, GError **error)
 {
     const KindDef *def = cq_catalog_kind_def(kind);
 
-    if (!cq_session_require(session, CQ_PERM_EDIT_CATALOG,
-                            "edit the catalog", error) ||
+    if (!cq_session_require(session, CQ_PERM_EDIT_CATALOG, "edit the catalog",
+                            error) ||
         !cq_store_begin(session->store, CQ_TX_WRITE, error))
         return FALSE;
     g_autoptr(CqEntry) entry =
@@ -236,8 +233,7 @@ cq_catalog_edit(CqSession *session, CqCatalogKind kind, const char *ident,
                   apply_fields(def, entry->values, fields, n_fields, error);
     if (ok && ((add && add[0]) || (remove && remove[0])) &&
         kind != CQ_CATALOG_LIST) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_USAGE,
-                    "only a list has members");
+        g_set_error(error, CQ_ERROR, CQ_ERROR_USAGE, "only a list has members");
         ok = FALSE;
     }
     ok = ok &&
@@ -258,12 +254,11 @@ cq_catalog_remove(CqSession *session, CqCatalogKind kind, const char *ident,
     gint64 id = 0;
     g_autoptr(GError) local = NULL;
 
-    if (!cq_session_require(session, CQ_PERM_EDIT_CATALOG,
-                            "edit the catalog", error) ||
+    if (!cq_session_require(session, CQ_PERM_EDIT_CATALOG, "edit the catalog",
+                            error) ||
         !cq_store_begin(session->store, CQ_TX_WRITE, error))
         return FALSE;
-    gboolean ok = cq_catalog_find_id(session->store, kind, ident, &id,
-                                     error);
+    gboolean ok = cq_catalog_find_id(session->store, kind, ident, &id, error);
     if (ok && id == 0) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_NOT_FOUND,
                     "%s '%s' does not exist", def->name, ident);
@@ -287,8 +282,7 @@ cq_catalog_remove(CqSession *session, CqCatalogKind kind, const char *ident,
 }
 
 static gboolean
-refresh_referrers(CqStore *store, CqCatalogKind kind, gint64 id,
-                  GError **error)
+refresh_referrers(CqStore *store, CqCatalogKind kind, gint64 id, GError **error)
 {
     for (guint k = 0; k < CQ_CATALOG_KINDS; k++) {
         const KindDef *def = cq_catalog_kind_def((CqCatalogKind)k);
@@ -297,8 +291,7 @@ refresh_referrers(CqStore *store, CqCatalogKind kind, gint64 id,
             if (field->type != F_REF || field->ref != kind)
                 continue;
             g_autofree char *sql = g_strdup_printf(
-                "SELECT ident FROM %s WHERE %s = ?", def->table,
-                field->column);
+                "SELECT ident FROM %s WHERE %s = ?", def->table, field->column);
             CqStmt *stmt = cq_store_stmt(store, sql, error);
             g_autoptr(GStrvBuilder) b = g_strv_builder_new();
             if (stmt == NULL)
@@ -311,9 +304,8 @@ refresh_referrers(CqStore *store, CqCatalogKind kind, gint64 id,
             for (guint i = 0; idents[i]; i++) {
                 g_autoptr(CqEntry) e =
                     cq_catalog_load(store, (CqCatalogKind)k, idents[i], error);
-                if (e == NULL ||
-                    !cq_catalog_write(store, (CqCatalogKind)k, &e->id,
-                                      e->values, error))
+                if (e == NULL || !cq_catalog_write(store, (CqCatalogKind)k,
+                                                   &e->id, e->values, error))
                     return FALSE;
             }
         }

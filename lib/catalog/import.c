@@ -19,7 +19,7 @@ typedef struct {
     guint n_columns;
     GString *errors;
     guint n_errors;
-    GHashTable *seen; /* ident -> first line */
+    GHashTable *seen;    /* ident -> first line */
     GPtrArray *deferred; /* records whose self-references wait */
     guint written;
 } Import;
@@ -37,8 +37,8 @@ read_input(const char *path, char **data, gsize *len, GError **error)
     GStatBuf st;
 
     if (g_stat(path, &st) != 0) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT, "import '%s': %s",
-                    path, g_strerror(errno));
+        g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT, "import '%s': %s", path,
+                    g_strerror(errno));
         return FALSE;
     }
     if (st.st_size > MAX_IMPORT_SIZE) {
@@ -92,8 +92,8 @@ read_header(Import *im, const CqCsvRecord *header)
                 g_strjoinv(", ", (char **)im->def->field_names);
             g_autofree char *msg = g_strdup_printf(
                 "column '%s' is %s (columns of %s: %s%s)", name,
-                field == -3 ? "given twice" : "unknown", im->def->name,
-                known, im->kind == CQ_CATALOG_LIST ? ", member" : "");
+                field == -3 ? "given twice" : "unknown", im->def->name, known,
+                im->kind == CQ_CATALOG_LIST ? ", member" : "");
             bad_line(im, header->line, msg);
             return FALSE;
         }
@@ -182,14 +182,13 @@ import_record(Import *im, const CqCsvRecord *rec)
     const char *key = record_value(im, rec, 0);
     gpointer first = g_hash_table_lookup(im->seen, key);
     if (first != NULL) {
-        g_autofree char *msg = g_strdup_printf(
-            "%s '%s' appears again (first on line %u)", im->def->name, key,
-            GPOINTER_TO_UINT(first));
+        g_autofree char *msg =
+            g_strdup_printf("%s '%s' appears again (first on line %u)",
+                            im->def->name, key, GPOINTER_TO_UINT(first));
         bad_line(im, rec->line, msg);
         return;
     }
-    g_hash_table_insert(im->seen, g_strdup(key),
-                        GUINT_TO_POINTER(rec->line));
+    g_hash_table_insert(im->seen, g_strdup(key), GUINT_TO_POINTER(rec->line));
     if (!write_record(im, rec, FALSE, &error))
         bad_line(im, rec->line, error->message);
     else
@@ -233,8 +232,8 @@ import_list_row(Import *im, const CqCsvRecord *rec)
         g_hash_table_insert(im->seen, g_strdup(key),
                             GUINT_TO_POINTER(rec->line));
         if (!write_record(im, rec, FALSE, &error) ||
-            !cq_catalog_find_id(im->session->store, CQ_CATALOG_LIST, key,
-                                &id, &error) ||
+            !cq_catalog_find_id(im->session->store, CQ_CATALOG_LIST, key, &id,
+                                &error) ||
             !clear_members(im->session->store, id, &error)) {
             bad_line(im, rec->line, error->message);
             return;
@@ -295,7 +294,8 @@ run_import(Import *im, const char *path, GPtrArray *records,
     if (records->len == 0) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
                     "import '%s': the file is empty (a header row is "
-                    "needed)", path);
+                    "needed)",
+                    path);
         return FALSE;
     }
     if (!cq_store_begin(im->session->store, CQ_TX_WRITE, error))
@@ -307,8 +307,7 @@ run_import(Import *im, const char *path, GPtrArray *records,
     cq_store_rollback(im->session->store);
     g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
                 "import '%s': %u bad line%s, nothing was imported:%s", path,
-                im->n_errors, im->n_errors == 1 ? "" : "s",
-                im->errors->str);
+                im->n_errors, im->n_errors == 1 ? "" : "s", im->errors->str);
     return FALSE;
 }
 

@@ -22,7 +22,7 @@ typedef struct {
     const char *column;
     FieldType type;
     gboolean required;
-    CqCatalogKind ref; /* for F_REF */
+    CqCatalogKind ref;   /* for F_REF */
     const char *choices; /* for F_CHOICE: "a|b" */
 } FieldDef;
 
@@ -57,8 +57,8 @@ gboolean cq_catalog_add_member(CqSession *session, gint64 list_id,
                                const char *member, GError **error);
 
 /* Loads entry @ident of @kind without a permission check. */
-CqEntry *cq_catalog_load(CqStore *store, CqCatalogKind kind,
-                         const char *ident, GError **error);
+CqEntry *cq_catalog_load(CqStore *store, CqCatalogKind kind, const char *ident,
+                         GError **error);
 
 gboolean cq_catalog_remove_member(CqSession *session, gint64 list_id,
                                   const char *member, GError **error);

@@ -24,8 +24,8 @@ static const Prefix prefixes[] = {
 };
 
 static gboolean
-find_prefixed(CqStore *store, const char *text, CqCatalogKind *kind,
-              gint64 *id, gboolean *matched, GError **error)
+find_prefixed(CqStore *store, const char *text, CqCatalogKind *kind, gint64 *id,
+              gboolean *matched, GError **error)
 {
     *matched = FALSE;
     for (guint i = 0; i < G_N_ELEMENTS(prefixes); i++) {
@@ -207,8 +207,7 @@ walk(CqStore *store, GArray *path, gint64 list, GError **error)
     }
     if (path->len >= MAX_DEPTH) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "distribution lists nest deeper than %d levels",
-                    MAX_DEPTH);
+                    "distribution lists nest deeper than %d levels", MAX_DEPTH);
         return FALSE;
     }
     g_autoptr(GArray) subs = sublists(store, list, error);
@@ -265,8 +264,7 @@ cq_catalog_add_member(CqSession *session, gint64 list, const char *member,
             g_prefix_error(error, "list member: ");
             return FALSE;
         }
-        return insert_member(session->store, list, "address", 0, text,
-                             error);
+        return insert_member(session->store, list, "address", 0, text, error);
     }
     if (!lookup(session->store, text, &kind, &id, error))
         return FALSE;
@@ -274,7 +272,8 @@ cq_catalog_add_member(CqSession *session, gint64 list, const char *member,
     if (column == NULL) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
                     "list member '%s': an organisation cannot be a member; "
-                    "add its contacts", text);
+                    "add its contacts",
+                    text);
         return FALSE;
     }
     return insert_member(session->store, list, column, id, NULL, error) &&
@@ -284,7 +283,7 @@ cq_catalog_add_member(CqSession *session, gint64 list, const char *member,
 
 gboolean
 cq_catalog_remove_member(CqSession *session, gint64 list, const char *member,
-              GError **error)
+                         GError **error)
 {
     CqCatalogKind kind = CQ_CATALOG_PERSON;
     gint64 id = 0;
@@ -292,10 +291,10 @@ cq_catalog_remove_member(CqSession *session, gint64 list, const char *member,
 
     if (!address && !lookup(session->store, member, &kind, &id, error))
         return FALSE;
-    g_autofree char *sql = g_strdup_printf(
-        "DELETE FROM dlist_member WHERE list_id = ? AND %s = ?"
-        " RETURNING id",
-        address ? "address" : member_column(kind));
+    g_autofree char *sql =
+        g_strdup_printf("DELETE FROM dlist_member WHERE list_id = ? AND %s = ?"
+                        " RETURNING id",
+                        address ? "address" : member_column(kind));
     CqStmt *stmt = cq_store_stmt(session->store, sql, error);
     gint64 removed = 0;
     if (stmt == NULL)

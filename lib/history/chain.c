@@ -53,16 +53,15 @@ put_rows(CqStore *store, GString *out, const char *block, const char *sql,
 }
 
 static const char *const mail_names[] = {
-    "message_id", "record", "sender", "operator", "envelope_from",
-    "from", "subject", "origin", "smtputf8", "raw_size", "raw_sha256",
-    "created", NULL,
+    "message_id", "record",  "sender", "operator", "envelope_from",
+    "from",       "subject", "origin", "smtputf8", "raw_size",
+    "raw_sha256", "created", NULL,
 };
 static const char *const rcpt_names[] = {
     "id", "position", "kind", "address", "display", "source", NULL,
 };
 static const char *const att_names[] = {
-    "position", "filename", "content_type", "size", "sha256", "source",
-    NULL,
+    "position", "filename", "content_type", "size", "sha256", "source", NULL,
 };
 static const char *const result_names[] = {
     "rcpt", "status", "code", "reply", NULL,
@@ -124,8 +123,7 @@ entry_read(Entry *e, CqStmt *stmt)
     e->hash = cq_stmt_dup(stmt, 7);
 }
 
-#define ENTRY_COLUMNS \
-    "seq, kind, mail_id, actor, at, detail, prev_hash, hash"
+#define ENTRY_COLUMNS "seq, kind, mail_id, actor, at, detail, prev_hash, hash"
 
 /* The hash of entry @e over its canonical content; newly allocated. */
 static char *
@@ -140,8 +138,7 @@ entry_hash(CqStore *store, const Entry *e, GError **error)
     put_int(out, "at", e->at);
     put(out, "detail", e->detail);
     put(out, "prev", e->prev);
-    if (strcmp(e->kind, "queued") == 0 &&
-        !put_mail(store, out, e->mail, error))
+    if (strcmp(e->kind, "queued") == 0 && !put_mail(store, out, e->mail, error))
         return NULL;
     if (!put_rows(store, out, "result",
                   "SELECT rcpt_id, status, code, reply FROM delivery_result"
@@ -173,8 +170,7 @@ static gboolean
 write_head(CqStore *store, gint64 seq, const char *hash, GError **error)
 {
     CqStmt *stmt = cq_store_stmt(
-        store, "UPDATE history_head SET seq = ?, hash = ? WHERE id = 1",
-        error);
+        store, "UPDATE history_head SET seq = ?, hash = ? WHERE id = 1", error);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_int(stmt, 1, seq);
@@ -254,8 +250,7 @@ cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
                   const char *actor, const char *detail, GError **error)
 {
     gint64 seq = 0;
-    return cq_history_begin(store, kind, mail_id, actor, detail, &seq,
-                            error) &&
+    return cq_history_begin(store, kind, mail_id, actor, detail, &seq, error) &&
            cq_history_seal(store, seq, error);
 }
 
@@ -332,8 +327,8 @@ check_entry(CqStore *store, const Entry *e, gint64 expected,
     if (e->seq != expected) {
         broken(result, expected,
                g_strdup_printf("entry %" G_GINT64_FORMAT " has been removed "
-                               "(the chain goes on with entry %"
-                               G_GINT64_FORMAT ")",
+                               "(the chain goes on with entry %" G_GINT64_FORMAT
+                               ")",
                                expected, e->seq));
         return TRUE;
     }
@@ -363,8 +358,8 @@ check_head(CqStore *store, gint64 last, const char *last_hash,
         return FALSE;
     if (seq > last)
         broken(result, last + 1,
-               g_strdup_printf("entries %" G_GINT64_FORMAT " to %"
-                               G_GINT64_FORMAT " have been removed",
+               g_strdup_printf("entries %" G_GINT64_FORMAT
+                               " to %" G_GINT64_FORMAT " have been removed",
                                last + 1, seq));
     else if (seq != last || strcmp(hash, last_hash) != 0)
         broken(result, last,
@@ -376,8 +371,7 @@ check_head(CqStore *store, gint64 last, const char *last_hash,
 static gboolean
 count_entries(CqStore *store, gint64 *count, GError **error)
 {
-    CqStmt *stmt = cq_store_stmt(store, "SELECT COUNT(*) FROM history",
-                                 error);
+    CqStmt *stmt = cq_store_stmt(store, "SELECT COUNT(*) FROM history", error);
     return stmt != NULL && cq_stmt_int_result(stmt, 0, count, error);
 }
 
@@ -389,11 +383,11 @@ walk_chain(CqStore *store, CqVerifyResult *result, CqVerifyProgress progress,
     gint64 expected = 1, total = 0;
     CqStep step = CQ_STEP_ERROR;
     gboolean ok = count_entries(store, &total, error);
-    CqStmt *stmt = ok ? cq_store_stmt(store,
-                                      "SELECT " ENTRY_COLUMNS
-                                      " FROM history ORDER BY seq",
-                                      error)
-                      : NULL;
+    CqStmt *stmt =
+        ok ? cq_store_stmt(store,
+                           "SELECT " ENTRY_COLUMNS " FROM history ORDER BY seq",
+                           error)
+           : NULL;
 
     while (stmt != NULL && result->broken == 0 &&
            (step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
@@ -424,8 +418,8 @@ cq_history_verify(CqSession *session, CqVerifyResult *result,
                   CqVerifyProgress progress, gpointer data, GError **error)
 {
     memset(result, 0, sizeof *result);
-    if (!cq_session_require(session, CQ_PERM_READ_ALL,
-                            "verify the history", error) ||
+    if (!cq_session_require(session, CQ_PERM_READ_ALL, "verify the history",
+                            error) ||
         !cq_store_begin(session->store, CQ_TX_READ, error))
         return FALSE;
     gboolean ok = walk_chain(session->store, result, progress, data, error);

@@ -28,8 +28,8 @@
  * the entry covers (delivery results name *@seq), then seals it before
  * starting the next one. */
 gboolean cq_history_begin(CqStore *store, const char *kind, gint64 mail_id,
-                          const char *actor, const char *detail,
-                          gint64 *seq, GError **error);
+                          const char *actor, const char *detail, gint64 *seq,
+                          GError **error);
 gboolean cq_history_seal(CqStore *store, gint64 seq, GError **error);
 /* Begin and seal in one: for entries that cover no other rows. */
 gboolean cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
@@ -38,14 +38,14 @@ gboolean cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
 
 /* Stores one recipient's result as part of entry @seq. */
 gboolean cq_history_add_result(CqStore *store, gint64 seq, gint64 rcpt_id,
-                               const char *status, int code,
-                               const char *reply, GError **error);
+                               const char *status, int code, const char *reply,
+                               GError **error);
 
 typedef struct {
-    gint64 entries;   /* how many entries were checked */
-    gint64 broken;    /* the first broken entry, 0 when all is well */
-    char *problem;    /* what is wrong with it, or NULL */
-    char *head;       /* the hash of the last entry */
+    gint64 entries; /* how many entries were checked */
+    gint64 broken;  /* the first broken entry, 0 when all is well */
+    char *problem;  /* what is wrong with it, or NULL */
+    char *head;     /* the hash of the last entry */
 } CqVerifyResult;
 
 void cq_verify_result_clear(CqVerifyResult *result);

@@ -78,8 +78,8 @@ require_reader(CqSession *session, GError **error)
     if (cq_session_may(session, CQ_PERM_READ_OWN) ||
         cq_session_may(session, CQ_PERM_READ_ALL))
         return TRUE;
-    return cq_session_require(session, CQ_PERM_READ_OWN,
-                              "read the history", error);
+    return cq_session_require(session, CQ_PERM_READ_OWN, "read the history",
+                              error);
 }
 
 typedef struct {
@@ -155,7 +155,7 @@ info_from_row(CqStmt *stmt)
     m->message_id = cq_stmt_dup(stmt, 1);
     m->record = cq_stmt_dup(stmt, 2);
     m->sender = cq_stmt_dup(stmt, 3);
-    m->operator = cq_stmt_dup(stmt, 4);
+    m->operator= cq_stmt_dup(stmt, 4);
     m->from = cq_stmt_dup(stmt, 5);
     m->subject = cq_stmt_dup(stmt, 6);
     m->origin = cq_stmt_dup(stmt, 7);
@@ -183,8 +183,7 @@ cq_mail_query(CqSession *session, const CqMailFilter *filter, GError **error)
     CqStep step = CQ_STEP_ERROR;
 
     if (stmt != NULL) {
-        cq_stmt_bind_int(stmt, 1,
-                         cq_session_may(session, CQ_PERM_READ_ALL));
+        cq_stmt_bind_int(stmt, 1, cq_session_may(session, CQ_PERM_READ_ALL));
         cq_stmt_bind_text(stmt, 2, session->login);
         for (guint i = 0; i < q.texts->len; i++)
             cq_stmt_bind_text(stmt, (int)i + 3, q.texts->pdata[i]);
@@ -251,8 +250,8 @@ load_rcpts(CqStore *store, gint64 mail, GError **error)
 static GPtrArray *
 load_attachments(CqStore *store, gint64 mail, GError **error)
 {
-    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(
-        (GDestroyNotify)attachment_info_free);
+    g_autoptr(GPtrArray) out =
+        g_ptr_array_new_with_free_func((GDestroyNotify)attachment_info_free);
     CqStmt *stmt = cq_store_stmt(
         store,
         "SELECT filename, content_type, size, sha256, source"
@@ -307,11 +306,11 @@ load_entries(CqStore *store, gint64 mail, GError **error)
 {
     g_autoptr(GPtrArray) out =
         g_ptr_array_new_with_free_func((GDestroyNotify)entry_info_free);
-    CqStmt *stmt = cq_store_stmt(
-        store,
-        "SELECT seq, kind, actor, at, detail FROM history"
-        " WHERE mail_id = ? ORDER BY seq",
-        error);
+    CqStmt *stmt =
+        cq_store_stmt(store,
+                      "SELECT seq, kind, actor, at, detail FROM history"
+                      " WHERE mail_id = ? ORDER BY seq",
+                      error);
     CqStep step = CQ_STEP_ERROR;
 
     if (stmt == NULL)
@@ -324,8 +323,8 @@ load_entries(CqStore *store, gint64 mail, GError **error)
         e->actor = cq_stmt_dup(stmt, 2);
         e->at = cq_stmt_int(stmt, 3);
         e->detail = cq_stmt_dup(stmt, 4);
-        e->results = g_ptr_array_new_with_free_func(
-            (GDestroyNotify)cq_rcpt_info_free);
+        e->results =
+            g_ptr_array_new_with_free_func((GDestroyNotify)cq_rcpt_info_free);
         g_ptr_array_add(out, e);
     }
     cq_stmt_reset(stmt);
@@ -365,13 +364,13 @@ cq_mail_write_raw(CqSession *session, gint64 id, GMimeStream *out,
     info = visible_mail(session, id, error);
     g_autoptr(GMimeStream) raw =
         info ? cq_chunk_reader_new(session->store, id) : NULL;
-    gboolean ok = raw != NULL &&
-                  g_mime_stream_write_to_stream(raw, out) >= 0 &&
+    gboolean ok = raw != NULL && g_mime_stream_write_to_stream(raw, out) >= 0 &&
                   g_mime_stream_flush(out) == 0;
     if (raw != NULL && !ok) {
         const GError *e = cq_chunk_reader_error(raw);
-        g_set_error(error, CQ_ERROR, CQ_ERROR_IO, "mail %" G_GINT64_FORMAT
-                    ": %s", id, e ? e->message : "writing failed");
+        g_set_error(error, CQ_ERROR, CQ_ERROR_IO,
+                    "mail %" G_GINT64_FORMAT ": %s", id,
+                    e ? e->message : "writing failed");
     }
     cq_store_end_read(session->store);
     return ok;

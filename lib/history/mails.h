@@ -10,27 +10,27 @@
 #include "mime/gmime-util.h"
 
 typedef struct {
-    const char *record;         /* only mails of this record */
-    gboolean journal;           /* only the user's mails without record */
-    const char *text;           /* only mails matching every word */
-    const char *const *states;  /* only mails in one of these states */
-    gint64 id;                  /* only this mail; 0: any */
-    guint limit;                /* at most this many, newest first; 0: all */
+    const char *record;        /* only mails of this record */
+    gboolean journal;          /* only the user's mails without record */
+    const char *text;          /* only mails matching every word */
+    const char *const *states; /* only mails in one of these states */
+    gint64 id;                 /* only this mail; 0: any */
+    guint limit;               /* at most this many, newest first; 0: all */
 } CqMailFilter;
 
 typedef struct {
     gint64 id;
     char *message_id;
-    char *record;     /* identifier, or NULL for the sender's journal */
-    char *sender;     /* login */
-    char *operator;   /* the administrator who acted for the sender */
+    char *record;   /* identifier, or NULL for the sender's journal */
+    char *sender;   /* login */
+    char *operator; /* the administrator who acted for the sender */
     char *from;
     char *subject;
     char *origin;
-    gint64 created;   /* microseconds since 1970 */
-    gint64 size;      /* of the raw message */
-    char *sha256;     /* of the raw message */
-    char *state;      /* outbox state */
+    gint64 created; /* microseconds since 1970 */
+    gint64 size;    /* of the raw message */
+    char *sha256;   /* of the raw message */
+    char *state;    /* outbox state */
     gint64 attempts;
     gint64 next_attempt;
     char *last_error;

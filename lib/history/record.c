@@ -66,11 +66,11 @@ insert(CqSession *session, const char *ident, const char *kind,
        const char *title, const char *owner, gint64 *id, GError **error)
 {
     g_autofree char *derived = kind ? NULL : kind_of(ident);
-    CqStmt *stmt = cq_store_stmt(
-        session->store,
-        "INSERT INTO record (ident, kind, title, owner, created)"
-        " VALUES (?, ?, ?, ?, ?) RETURNING id",
-        error);
+    CqStmt *stmt =
+        cq_store_stmt(session->store,
+                      "INSERT INTO record (ident, kind, title, owner, created)"
+                      " VALUES (?, ?, ?, ?, ?) RETURNING id",
+                      error);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_text(stmt, 1, ident);
@@ -90,8 +90,7 @@ cq_record_ensure(CqSession *session, const char *ident, gint64 *id,
         return FALSE;
     if (*id != 0)
         return TRUE;
-    return cq_session_require(session, CQ_PERM_SEND, "create records",
-                              error) &&
+    return cq_session_require(session, CQ_PERM_SEND, "create records", error) &&
            insert(session, ident, NULL, NULL, NULL, id, error);
 }
 
@@ -111,8 +110,7 @@ cq_record_add(CqSession *session, const char *ident, const char *kind,
 {
     gint64 id = 0;
 
-    if (!cq_session_require(session, CQ_PERM_SEND, "create records",
-                            error) ||
+    if (!cq_session_require(session, CQ_PERM_SEND, "create records", error) ||
         !cq_record_id_check(ident, error) ||
         !check_fields(kind, title, owner, error) ||
         !cq_store_begin(session->store, CQ_TX_WRITE, error))
@@ -157,12 +155,12 @@ cq_record_edit(CqSession *session, const char *ident, const char *kind,
 static GPtrArray *
 query(CqSession *session, const char *ident, GError **error)
 {
-    g_autofree char *sql = g_strdup_printf(
-        "SELECT r.ident, r.kind, r.title, r.owner, r.created,"
-        " (SELECT COUNT(*) FROM mail m WHERE m.record_id = r.id"
-        " AND (? = 1 OR m.sender = ?))"
-        " FROM record r %s ORDER BY r.ident",
-        ident ? "WHERE r.ident = ?" : "");
+    g_autofree char *sql =
+        g_strdup_printf("SELECT r.ident, r.kind, r.title, r.owner, r.created,"
+                        " (SELECT COUNT(*) FROM mail m WHERE m.record_id = r.id"
+                        " AND (? = 1 OR m.sender = ?))"
+                        " FROM record r %s ORDER BY r.ident",
+                        ident ? "WHERE r.ident = ?" : "");
     g_autoptr(GPtrArray) out =
         g_ptr_array_new_with_free_func((GDestroyNotify)cq_record_free);
     CqStmt *stmt = cq_store_stmt(session->store, sql, error);
@@ -171,9 +169,9 @@ query(CqSession *session, const char *ident, GError **error)
     if (stmt == NULL)
         return NULL;
     cq_stmt_bind_int(stmt, 1, cq_session_may(session, CQ_PERM_READ_ALL));
-    cq_stmt_bind_text(stmt, 2, cq_session_may(session, CQ_PERM_READ_OWN)
-                                   ? session->login
-                                   : NULL);
+    cq_stmt_bind_text(stmt, 2,
+                      cq_session_may(session, CQ_PERM_READ_OWN) ? session->login
+                                                                : NULL);
     if (ident != NULL)
         cq_stmt_bind_text(stmt, 3, ident);
     while ((step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {

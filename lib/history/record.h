@@ -25,16 +25,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqRecord, cq_record_free)
 
 /* @kind NULL: from the identifier; @title NULL: empty; @owner NULL: the
  * acting user. */
-gboolean cq_record_add(CqSession *session, const char *ident,
-                       const char *kind, const char *title,
-                       const char *owner, GError **error);
+gboolean cq_record_add(CqSession *session, const char *ident, const char *kind,
+                       const char *title, const char *owner, GError **error);
 /* Changes the given fields (NULL: keep). */
-gboolean cq_record_edit(CqSession *session, const char *ident,
-                        const char *kind, const char *title,
-                        const char *owner, GError **error);
+gboolean cq_record_edit(CqSession *session, const char *ident, const char *kind,
+                        const char *title, const char *owner, GError **error);
 GPtrArray *cq_record_list(CqSession *session, GError **error);
-CqRecord *cq_record_get(CqSession *session, const char *ident,
-                        GError **error);
+CqRecord *cq_record_get(CqSession *session, const char *ident, GError **error);
 
 /* The id of record @ident, creating it as described above; the caller
  * holds a write transaction. */

@@ -11,8 +11,8 @@
 #include "store/chunks.h"
 
 static gboolean
-insert_mail(CqSession *session, const CqMessage *m, gint64 record,
-            gint64 *id, GError **error)
+insert_mail(CqSession *session, const CqMessage *m, gint64 record, gint64 *id,
+            GError **error)
 {
     g_autofree char *from = cq_address_spec(m->from);
     g_autofree char *display = cq_address_display(m->from);
@@ -42,8 +42,8 @@ insert_mail(CqSession *session, const CqMessage *m, gint64 record,
 }
 
 static gboolean
-write_raw(CqStore *store, CqMime *mime, gint64 id, gint64 *size,
-          char **sha256, GError **error)
+write_raw(CqStore *store, CqMime *mime, gint64 id, gint64 *size, char **sha256,
+          GError **error)
 {
     g_autoptr(GMimeStream) writer = cq_chunk_writer_new(store, id);
     g_autoptr(GError) local = NULL;
@@ -84,11 +84,11 @@ finish_mail(CqStore *store, const CqMessage *m, gint64 id, gint64 size,
             const char *sha256, GError **error)
 {
     g_autofree char *key = search_key(m);
-    CqStmt *stmt = cq_store_stmt(
-        store,
-        "UPDATE mail SET raw_size = ?, raw_sha256 = ?, search = ?"
-        " WHERE id = ?",
-        error);
+    CqStmt *stmt =
+        cq_store_stmt(store,
+                      "UPDATE mail SET raw_size = ?, raw_sha256 = ?, search = ?"
+                      " WHERE id = ?",
+                      error);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_int(stmt, 1, size);
@@ -203,8 +203,7 @@ log_queued(const CqSession *session, const CqMessage *m, gint64 id)
 
 gboolean
 cq_outbox_enqueue(CqSession *session, CqMessage *message,
-                  const CqMimeOptions *options, gint64 *mail_id,
-                  GError **error)
+                  const CqMimeOptions *options, gint64 *mail_id, GError **error)
 {
     gint64 id = 0;
 

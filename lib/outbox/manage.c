@@ -11,16 +11,15 @@
 static char *
 own_state(CqSession *session, gint64 id, const char *what, GError **error)
 {
-    CqStmt *stmt = cq_store_stmt(
-        session->store,
-        "SELECT o.state, m.sender FROM outbox o JOIN mail m"
-        " ON m.id = o.mail_id WHERE o.mail_id = ?",
-        error);
+    CqStmt *stmt =
+        cq_store_stmt(session->store,
+                      "SELECT o.state, m.sender FROM outbox o JOIN mail m"
+                      " ON m.id = o.mail_id WHERE o.mail_id = ?",
+                      error);
     char *state = NULL;
     gboolean own = FALSE;
 
-    if (!cq_session_require(session, CQ_PERM_SEND, what, error) ||
-        stmt == NULL)
+    if (!cq_session_require(session, CQ_PERM_SEND, what, error) || stmt == NULL)
         return NULL;
     cq_stmt_bind_int(stmt, 1, id);
     if (cq_stmt_step(stmt, error) == CQ_STEP_ROW) {
@@ -98,12 +97,12 @@ change(CqSession *session, gint64 id, const char *what,
     gboolean ok = now != NULL;
     if (ok && !g_strv_contains(allowed, now)) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "mail %" G_GINT64_FORMAT " is %s and cannot be %s", id,
-                    now, strcmp(kind, "retry") == 0 ? "retried" : "cancelled");
+                    "mail %" G_GINT64_FORMAT " is %s and cannot be %s", id, now,
+                    strcmp(kind, "retry") == 0 ? "retried" : "cancelled");
         ok = FALSE;
     }
-    g_autofree char *detail = g_strdup_printf("state=%s was=%s", state,
-                                              now ? now : "");
+    g_autofree char *detail =
+        g_strdup_printf("state=%s was=%s", state, now ? now : "");
     ok = ok &&
          cq_history_begin(session->store, kind, id, actor, detail, &seq,
                           error) &&
@@ -121,8 +120,8 @@ change(CqSession *session, gint64 id, const char *what,
 gboolean
 cq_outbox_retry(CqSession *session, gint64 mail_id, GError **error)
 {
-    static const char *const allowed[] = {"deferred", "failed",
-                                          "partly-sent", "uncertain", NULL};
+    static const char *const allowed[] = {"deferred", "failed", "partly-sent",
+                                          "uncertain", NULL};
     return change(session, mail_id, "retry mail", allowed, "retry", "queued",
                   error);
 }

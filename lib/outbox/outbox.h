@@ -67,8 +67,7 @@ typedef struct {
     guint taken_over; /* claims of dead workers taken over */
 } CqDeliverStats;
 
-typedef void (*CqDeliverProgress)(const CqDeliverStats *stats,
-                                  gpointer data);
+typedef void (*CqDeliverProgress)(const CqDeliverStats *stats, gpointer data);
 
 /* Delivers everything that is due now, batch after batch, and returns
  * when nothing is left.  Needs the permission administer, or for
@@ -81,16 +80,14 @@ gboolean cq_outbox_deliver(CqSession *session, CqTransport *transport,
 
 /* Microseconds until the next mail is due (0: now), or -1 when nothing
  * waits; for a daemon's sleep. */
-gboolean cq_outbox_next_due(CqSession *session, gint64 *wait,
-                            GError **error);
+gboolean cq_outbox_next_due(CqSession *session, gint64 *wait, GError **error);
 
 /* Queues a deferred, failed, partly sent or uncertain mail again at once
  * for the recipients not yet accepted or refused; failed recipients are
  * tried again too.  For the sender and administrators. */
 gboolean cq_outbox_retry(CqSession *session, gint64 mail_id, GError **error);
 /* Cancels a mail that is not being sent and not yet delivered. */
-gboolean cq_outbox_cancel(CqSession *session, gint64 mail_id,
-                          GError **error);
+gboolean cq_outbox_cancel(CqSession *session, gint64 mail_id, GError **error);
 
 const char *const *cq_outbox_states(void);
 

@@ -14,8 +14,8 @@ cq_transport_rcpt_set(CqTransportRcpt *rcpt, CqOutcome outcome, int code,
 }
 
 void
-cq_transport_mail_set_all(CqTransportMail *mail, CqOutcome outcome,
-                          int code, const char *reply)
+cq_transport_mail_set_all(CqTransportMail *mail, CqOutcome outcome, int code,
+                          const char *reply)
 {
     for (guint i = 0; i < mail->rcpts->len; i++) {
         CqTransportRcpt *r = &g_array_index(mail->rcpts, CqTransportRcpt, i);

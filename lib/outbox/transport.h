@@ -11,7 +11,7 @@
 #include "mime/gmime-util.h"
 
 typedef enum {
-    CQ_OUTCOME_NONE,      /* not tried yet */
+    CQ_OUTCOME_NONE, /* not tried yet */
     CQ_OUTCOME_ACCEPTED,
     CQ_OUTCOME_DEFERRED,  /* temporary failure: try again later */
     CQ_OUTCOME_REJECTED,  /* permanent failure */
@@ -20,10 +20,10 @@ typedef enum {
 
 typedef struct {
     gint64 rcpt_id;
-    char *address;  /* local@domain, for RCPT TO */
+    char *address; /* local@domain, for RCPT TO */
     CqOutcome outcome;
-    int code;       /* the SMTP reply code, 0 when there was no reply */
-    char *reply;    /* the server's words, or what failed */
+    int code;    /* the SMTP reply code, 0 when there was no reply */
+    char *reply; /* the server's words, or what failed */
 } CqTransportRcpt;
 
 typedef struct {
@@ -31,13 +31,13 @@ typedef struct {
     char *envelope_from;
     gboolean smtputf8;
     gint64 size;
-    GMimeStream *raw;  /* the stored message, CRLF line ends */
-    GArray *rcpts;     /* of CqTransportRcpt: those still to deliver */
+    GMimeStream *raw; /* the stored message, CRLF line ends */
+    GArray *rcpts;    /* of CqTransportRcpt: those still to deliver */
 } CqTransportMail;
 
 /* Sets the outcome of one recipient (@reply is copied). */
-void cq_transport_rcpt_set(CqTransportRcpt *rcpt, CqOutcome outcome,
-                           int code, const char *reply);
+void cq_transport_rcpt_set(CqTransportRcpt *rcpt, CqOutcome outcome, int code,
+                           const char *reply);
 /* Gives every recipient of @mail without an outcome this one. */
 void cq_transport_mail_set_all(CqTransportMail *mail, CqOutcome outcome,
                                int code, const char *reply);

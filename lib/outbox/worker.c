@@ -16,8 +16,8 @@
 #define USEC G_USEC_PER_SEC
 
 static const char *const states[] = {
-    "queued", "sending", "sent", "partly-sent", "deferred", "failed",
-    "uncertain", "cancelled", NULL,
+    "queued", "sending",   "sent",      "partly-sent", "deferred",
+    "failed", "uncertain", "cancelled", NULL,
 };
 
 const char *const *
@@ -68,8 +68,7 @@ owner_is_dead(const char *owner)
     g_auto(GStrv) parts = g_strsplit(owner, ":", 3);
     gint64 pid = 0;
 
-    if (g_strv_length(parts) != 3 ||
-        strcmp(parts[0], g_get_host_name()) != 0 ||
+    if (g_strv_length(parts) != 3 || strcmp(parts[0], g_get_host_name()) != 0 ||
         !g_ascii_string_to_signed(parts[1], 10, 1, G_MAXINT, &pid, NULL))
         return FALSE;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
@@ -134,8 +133,8 @@ take_over_expired(CqStore *store, const char *worker, guint *count,
     if (step != CQ_STEP_DONE)
         return FALSE;
     for (guint i = 0; i < ids->len; i++) {
-        if (!cq_history_append(store, "takeover",
-                               g_array_index(ids, gint64, i), worker,
+        if (!cq_history_append(store, "takeover", g_array_index(ids, gint64, i),
+                               worker,
                                "the claim of a worker ran out; the mail "
                                "may have been sent already",
                                error))
@@ -313,8 +312,8 @@ transmit(CqTransport *transport, GPtrArray *mails)
                                     "the transport gave no result");
     }
     for (guint i = 0; i < mails->len; i++)
-        cq_transport_mail_set_all(mails->pdata[i], outcome_of_error(error),
-                                  0, error->message);
+        cq_transport_mail_set_all(mails->pdata[i], outcome_of_error(error), 0,
+                                  error->message);
 }
 
 static const char *
@@ -346,12 +345,12 @@ typedef struct {
 static gboolean
 tally_prior(CqStore *store, gint64 mail, Tally *t, GError **error)
 {
-    CqStmt *stmt = cq_store_stmt(
-        store,
-        "SELECT (SELECT d.status FROM delivery_result d"
-        " WHERE d.rcpt_id = r.id ORDER BY d.id DESC LIMIT 1)"
-        " FROM mail_rcpt r WHERE r.mail_id = ?",
-        error);
+    CqStmt *stmt =
+        cq_store_stmt(store,
+                      "SELECT (SELECT d.status FROM delivery_result d"
+                      " WHERE d.rcpt_id = r.id ORDER BY d.id DESC LIMIT 1)"
+                      " FROM mail_rcpt r WHERE r.mail_id = ?",
+                      error);
     CqStep step = CQ_STEP_ERROR;
 
     if (stmt == NULL)
@@ -366,8 +365,7 @@ tally_prior(CqStore *store, gint64 mail, Tally *t, GError **error)
     if (step != CQ_STEP_DONE)
         return FALSE;
     stmt = cq_store_stmt(
-        store, "SELECT queued, attempts FROM outbox WHERE mail_id = ?",
-        error);
+        store, "SELECT queued, attempts FROM outbox WHERE mail_id = ?", error);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_int(stmt, 1, mail);
@@ -400,20 +398,19 @@ give_up_old(CqTransportMail *m, const CqDeliverOptions *o, gint64 now,
         CqTransportRcpt *r = &g_array_index(m->rcpts, CqTransportRcpt, i);
         if (r->outcome != CQ_OUTCOME_DEFERRED)
             continue;
-        g_autofree char *reply = g_strdup_printf(
-            "gave up after %" G_GINT64_FORMAT "s: %s", o->max_age,
-            r->reply ? r->reply : "");
+        g_autofree char *reply =
+            g_strdup_printf("gave up after %" G_GINT64_FORMAT "s: %s",
+                            o->max_age, r->reply ? r->reply : "");
         cq_transport_rcpt_set(r, CQ_OUTCOME_REJECTED, r->code, reply);
     }
 }
 
 static void
-tally_attempt(const CqTransportMail *m, const CqDeliverOptions *o,
-              gint64 now, Tally *t)
+tally_attempt(const CqTransportMail *m, const CqDeliverOptions *o, gint64 now,
+              Tally *t)
 {
     for (guint i = 0; i < m->rcpts->len; i++) {
-        const CqTransportRcpt *r =
-            &g_array_index(m->rcpts, CqTransportRcpt, i);
+        const CqTransportRcpt *r = &g_array_index(m->rcpts, CqTransportRcpt, i);
         t->accepted += r->outcome == CQ_OUTCOME_ACCEPTED;
         t->rejected += r->outcome == CQ_OUTCOME_REJECTED;
         t->deferred += r->outcome == CQ_OUTCOME_DEFERRED;
@@ -442,21 +439,20 @@ write_results(CqStore *store, const CqTransportMail *m, const char *worker,
               const Tally *t, GError **error)
 {
     gint64 seq = 0;
-    g_autofree char *detail = g_strdup_printf(
-        "state=%s attempt=%" G_GINT64_FORMAT
-        " accepted=%u rejected=%u deferred=%u uncertain=%u",
-        t->state, t->attempts, t->accepted, t->rejected, t->deferred,
-        t->uncertain);
+    g_autofree char *detail =
+        g_strdup_printf("state=%s attempt=%" G_GINT64_FORMAT
+                        " accepted=%u rejected=%u deferred=%u uncertain=%u",
+                        t->state, t->attempts, t->accepted, t->rejected,
+                        t->deferred, t->uncertain);
 
     if (!cq_history_begin(store, "attempt", m->mail_id, worker, detail, &seq,
                           error))
         return FALSE;
     for (guint i = 0; i < m->rcpts->len; i++) {
-        const CqTransportRcpt *r =
-            &g_array_index(m->rcpts, CqTransportRcpt, i);
+        const CqTransportRcpt *r = &g_array_index(m->rcpts, CqTransportRcpt, i);
         if (!cq_history_add_result(store, seq, r->rcpt_id,
-                                   outcome_name(r->outcome), r->code,
-                                   r->reply, error))
+                                   outcome_name(r->outcome), r->code, r->reply,
+                                   error))
             return FALSE;
     }
     return cq_history_seal(store, seq, error);
@@ -500,8 +496,7 @@ static void
 log_result(const CqTransportMail *m, const Tally *t)
 {
     gboolean final = strcmp(t->state, "deferred") != 0;
-    CqEvent *ev = cq_event_begin(final ? CQ_LOG_NOTICE : CQ_LOG_INFO,
-                                 t->state);
+    CqEvent *ev = cq_event_begin(final ? CQ_LOG_NOTICE : CQ_LOG_INFO, t->state);
     cq_event_addf(ev, "id", "%" G_GINT64_FORMAT, m->mail_id);
     cq_event_add(ev, "from", m->envelope_from);
     cq_event_addf(ev, "attempt", "%" G_GINT64_FORMAT, t->attempts);
@@ -516,8 +511,7 @@ log_result(const CqTransportMail *m, const Tally *t)
 
 static gboolean
 record_mail(CqStore *store, CqTransportMail *m, const char *worker,
-            const CqDeliverOptions *o, CqDeliverStats *stats,
-            GError **error)
+            const CqDeliverOptions *o, CqDeliverStats *stats, GError **error)
 {
     Tally t = {0};
     gint64 now = cq_store_now();
@@ -539,8 +533,7 @@ record_mail(CqStore *store, CqTransportMail *m, const char *worker,
 /* Commits the results of a whole batch at once. */
 static gboolean
 record_batch(CqStore *store, GPtrArray *mails, const char *worker,
-             const CqDeliverOptions *o, CqDeliverStats *stats,
-             GError **error)
+             const CqDeliverOptions *o, CqDeliverStats *stats, GError **error)
 {
     CqDeliverStats before = *stats;
 
@@ -618,8 +611,8 @@ cq_outbox_deliver(CqSession *session, CqTransport *transport,
     memset(stats, 0, sizeof *stats);
     if (options->only_mail != 0
             ? !check_own_mail(session, options->only_mail, error)
-            : !cq_session_require(session, CQ_PERM_ADMIN,
-                                  "deliver the outbox", error))
+            : !cq_session_require(session, CQ_PERM_ADMIN, "deliver the outbox",
+                                  error))
         return FALSE;
     if (options->only_mail == 0 &&
         !reclaim(session->store, worker, stats, error))

@@ -28,11 +28,11 @@ static gboolean expand(Walk *walk, CqCatalogKind kind, gint64 id,
                        const char *path, GError **error);
 
 static gboolean
-add_address(Walk *walk, const char *name, const char *email,
-            const char *source, GError **error)
+add_address(Walk *walk, const char *name, const char *email, const char *source,
+            GError **error)
 {
-    g_autoptr(CqAddress) address = cq_address_new(
-        name && *name ? name : NULL, email, error);
+    g_autoptr(CqAddress) address =
+        cq_address_new(name && *name ? name : NULL, email, error);
     if (address == NULL) {
         g_prefix_error(error, "%s: ", source);
         return FALSE;
@@ -122,8 +122,7 @@ expand_department(Walk *walk, gint64 id, const char *path, GError **error)
         return FALSE;
     if (people->len == 0) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "department '%s' has neither an e-mail nor members",
-                    ident);
+                    "department '%s' has neither an e-mail nor members", ident);
         return FALSE;
     }
     for (guint i = 0; i < people->len; i++) {
@@ -143,8 +142,7 @@ cycle_error(Walk *walk, gint64 id, const char *name, GError **error)
     while (g_array_index(walk->lists, gint64, start) != id)
         start++;
     for (guint i = start; i < walk->names->len; i++)
-        g_string_append_printf(text, "%s -> ",
-                               (char *)walk->names->pdata[i]);
+        g_string_append_printf(text, "%s -> ", (char *)walk->names->pdata[i]);
     g_string_append(text, name);
     g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
                 "distribution lists form a cycle: %s", text->str);
@@ -160,8 +158,8 @@ enter_list(Walk *walk, gint64 id, const char *name, GError **error)
     }
     if (walk->lists->len >= MAX_DEPTH) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "distribution list '%s' nests deeper than %d levels",
-                    name, MAX_DEPTH);
+                    "distribution list '%s' nests deeper than %d levels", name,
+                    MAX_DEPTH);
         return FALSE;
     }
     g_array_append_val(walk->lists, id);
@@ -197,9 +195,9 @@ list_members(CqStore *store, gint64 id, GError **error)
         "SELECT person_id, contact_id, department_id, member_list_id,"
         " address FROM dlist_member WHERE list_id = ? ORDER BY position",
         error);
-    static const CqCatalogKind kinds[] = {
-        CQ_CATALOG_PERSON, CQ_CATALOG_CONTACT, CQ_CATALOG_DEPARTMENT,
-        CQ_CATALOG_LIST};
+    static const CqCatalogKind kinds[] = {CQ_CATALOG_PERSON, CQ_CATALOG_CONTACT,
+                                          CQ_CATALOG_DEPARTMENT,
+                                          CQ_CATALOG_LIST};
     CqStep step = CQ_STEP_ERROR;
 
     g_array_set_clear_func(members, member_clear);
@@ -224,8 +222,7 @@ list_members(CqStore *store, gint64 id, GError **error)
 }
 
 static gboolean
-expand_address(Walk *walk, const char *text, const char *path,
-               GError **error)
+expand_address(Walk *walk, const char *text, const char *path, GError **error)
 {
     g_autoptr(CqAddress) address = cq_address_parse(text, error);
     if (address == NULL) {
@@ -243,8 +240,7 @@ static gboolean
 expand_list(Walk *walk, gint64 id, const char *path, GError **error)
 {
     CqStmt *stmt = cq_store_stmt(walk->session->store,
-                                 "SELECT ident FROM dlist WHERE id = ?",
-                                 error);
+                                 "SELECT ident FROM dlist WHERE id = ?", error);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_int(stmt, 1, id);
@@ -258,8 +254,7 @@ expand_list(Walk *walk, gint64 id, const char *path, GError **error)
         return FALSE;
 
     g_autofree char *source = extend(path, "list", name);
-    g_autoptr(GArray) members =
-        list_members(walk->session->store, id, error);
+    g_autoptr(GArray) members = list_members(walk->session->store, id, error);
     gboolean ok = members != NULL;
     for (guint i = 0; ok && i < members->len; i++) {
         Member *m = &g_array_index(members, Member, i);
@@ -297,8 +292,7 @@ expand(Walk *walk, CqCatalogKind kind, gint64 id, const char *path,
 }
 
 GPtrArray *
-cq_resolve_reference(CqSession *session, const char *reference,
-                     GError **error)
+cq_resolve_reference(CqSession *session, const char *reference, GError **error)
 {
     CqCatalogKind kind = CQ_CATALOG_PERSON;
     gint64 id = 0;
@@ -402,11 +396,10 @@ add_item(CqSession *session, CqMessage *message, CqRecipientKind kind,
     g_autoptr(GPtrArray) pieces = split_item(item);
     for (guint i = 0; i < pieces->len; i++) {
         const char *piece = pieces->pdata[i];
-        gboolean ok = is_reference(piece)
-                          ? add_reference(session, message, kind, piece,
-                                          error)
-                          : cq_message_add_recipients(message, kind, piece,
-                                                      NULL, error);
+        gboolean ok =
+            is_reference(piece)
+                ? add_reference(session, message, kind, piece, error)
+                : cq_message_add_recipients(message, kind, piece, NULL, error);
         if (!ok)
             return FALSE;
     }

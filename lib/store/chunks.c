@@ -14,13 +14,13 @@ struct _CqChunkStream {
     CqStore *store;
     gint64 mail_id;
     gboolean writing;
-    GByteArray *buffer;  /* the chunk being filled or read */
-    gsize offset;        /* read position within buffer */
-    gint64 seq;          /* next chunk to write or read */
+    GByteArray *buffer; /* the chunk being filled or read */
+    gsize offset;       /* read position within buffer */
+    gint64 seq;         /* next chunk to write or read */
     gboolean eos;
-    CqSha256 *checksum;  /* writer only */
-    gint64 size;         /* written so far, or the known total */
-    GError *error;       /* the first failure */
+    CqSha256 *checksum; /* writer only */
+    gint64 size;        /* written so far, or the known total */
+    GError *error;      /* the first failure */
 };
 
 G_DEFINE_TYPE(CqChunkStream, cq_chunk_stream, GMIME_TYPE_STREAM)
@@ -60,8 +60,7 @@ stream_write(GMimeStream *stream, const char *buf, size_t len)
     while (done < len) {
         size_t room = CQ_CHUNK_SIZE - self->buffer->len;
         size_t n = MIN(room, len - done);
-        g_byte_array_append(self->buffer, (const guint8 *)buf + done,
-                            (guint)n);
+        g_byte_array_append(self->buffer, (const guint8 *)buf + done, (guint)n);
         done += n;
         if (self->buffer->len == CQ_CHUNK_SIZE && !flush_chunk(self))
             return -1;
@@ -265,8 +264,8 @@ cq_chunk_reader_error(GMimeStream *reader)
 }
 
 gboolean
-cq_chunks_digest(CqStore *store, gint64 mail_id, gint64 *size,
-                 char **sha256, GError **error)
+cq_chunks_digest(CqStore *store, gint64 mail_id, gint64 *size, char **sha256,
+                 GError **error)
 {
     g_autoptr(GMimeStream) reader = cq_chunk_reader_new(store, mail_id);
     g_autoptr(CqSha256) checksum = cq_sha256_new();
@@ -279,8 +278,7 @@ cq_chunks_digest(CqStore *store, gint64 mail_id, gint64 *size,
         *size += n;
     }
     if (n < 0) {
-        g_propagate_error(error,
-                          g_error_copy(cq_chunk_reader_error(reader)));
+        g_propagate_error(error, g_error_copy(cq_chunk_reader_error(reader)));
         return FALSE;
     }
     *sha256 = cq_sha256_hex(checksum);

@@ -9,11 +9,8 @@
 #include <unistd.h>
 
 static const char *const sqlite_dialect[] = {
-    "{serial}", "INTEGER PRIMARY KEY",
-    "{int}", "INTEGER",
-    "{blob}", "BLOB",
-    "{skip_locked}", "",
-    "{for_update}", "",
+    "{serial}", "INTEGER PRIMARY KEY", "{int}", "INTEGER",      "{blob}",
+    "BLOB",     "{skip_locked}",       "",      "{for_update}", "",
     NULL,
 };
 
@@ -81,16 +78,14 @@ configure(sqlite3 *db, const CqStoreOptions *options, GError **error)
 }
 
 static gpointer
-sqlite_open(const char *location, const CqStoreOptions *options,
-            GError **error)
+sqlite_open(const char *location, const CqStoreOptions *options, GError **error)
 {
     sqlite3 *db = NULL;
 
     if (!ensure_file(location, error))
         return NULL;
     int rc = sqlite3_open_v2(location, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         set_db_error(db, rc, location, error);
         sqlite3_close_v2(db);
@@ -115,18 +110,16 @@ sqlite_begin(gpointer conn, CqTxKind kind, GError **error)
 {
     /* A writer takes the lock at once: a deferred transaction that reads
      * first and writes later could deadlock against another writer. */
-    return exec_plain(conn,
-                      kind == CQ_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN",
+    return exec_plain(conn, kind == CQ_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN",
                       error);
 }
 
 static gboolean
 sqlite_set_durable(gpointer conn, gboolean durable, GError **error)
 {
-    return exec_plain(conn,
-                      durable ? "PRAGMA synchronous=FULL"
-                              : "PRAGMA synchronous=NORMAL",
-                      error);
+    return exec_plain(
+        conn, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+        error);
 }
 
 static gboolean
@@ -146,8 +139,8 @@ static gpointer
 sqlite_prepare(gpointer conn, const char *sql, GError **error)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                &stmt, NULL);
+    int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                                NULL);
     if (rc != SQLITE_OK) {
         set_db_error(conn, rc, sql, error);
         return NULL;

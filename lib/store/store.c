@@ -17,9 +17,9 @@ struct _CqStore {
     GHashTable *stmts; /* SQL text -> CqStmt */
     int depth;         /* nesting of cq_store_begin() */
     CqTxKind tx_kind;
-    gboolean doomed;   /* an inner level rolled back */
-    gboolean durable;  /* commits wait for the disk */
-    gboolean relaxed;  /* this transaction does not */
+    gboolean doomed;  /* an inner level rolled back */
+    gboolean durable; /* commits wait for the disk */
+    gboolean relaxed; /* this transaction does not */
     int version;
 };
 
@@ -119,8 +119,7 @@ cq_stmt_run(CqStmt *stmt, GError **error)
 }
 
 gboolean
-cq_stmt_int_result(CqStmt *stmt, gint64 fallback, gint64 *value,
-                   GError **error)
+cq_stmt_int_result(CqStmt *stmt, gint64 fallback, gint64 *value, GError **error)
 {
     CqStep step = cq_stmt_step(stmt, error);
 
@@ -310,8 +309,8 @@ static gboolean
 read_version(CqStore *store, GError **error)
 {
     gint64 version = 0;
-    CqStmt *stmt = cq_store_stmt(
-        store, "SELECT MAX(version) FROM schema_version", error);
+    CqStmt *stmt =
+        cq_store_stmt(store, "SELECT MAX(version) FROM schema_version", error);
 
     if (stmt == NULL || !cq_stmt_int_result(stmt, 0, &version, error))
         return FALSE;
@@ -320,8 +319,7 @@ read_version(CqStore *store, GError **error)
 }
 
 static gboolean
-apply_migration(CqStore *store, const CqMigration *migration,
-                GError **error)
+apply_migration(CqStore *store, const CqMigration *migration, GError **error)
 {
     for (const char *const *sql = migration->statements; *sql; sql++) {
         g_autofree char *text = apply_dialect(store->backend, *sql);
@@ -406,8 +404,8 @@ cq_store_open(const char *location, const CqStoreOptions *options,
 
     if (backend == NULL)
         return NULL;
-    gpointer conn = backend->open(location, options ? options : &defaults,
-                                  error);
+    gpointer conn =
+        backend->open(location, options ? options : &defaults, error);
     if (conn == NULL)
         return NULL;
 
@@ -416,8 +414,8 @@ cq_store_open(const char *location, const CqStoreOptions *options,
     store->conn = conn;
     store->location = g_strdup(location);
     store->durable = options ? options->durable : defaults.durable;
-    store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                         stmt_free);
+    store->stmts =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, stmt_free);
     if (!migrate(store, &fresh, error))
         return NULL;
     if (created != NULL)

@@ -44,7 +44,7 @@ typedef enum {
 } CqStep;
 
 typedef struct {
-    gboolean durable; /* every commit reaches the disk (fsync) */
+    gboolean durable;       /* every commit reaches the disk (fsync) */
     gint64 busy_timeout_ms; /* how long to wait for another writer */
 } CqStoreOptions;
 

@@ -27,8 +27,8 @@ sample(guint n, char **rcpts)
         cq_message_add_recipients(m, CQ_RCPT_TO, rcpts[i], NULL, NULL);
     cq_message_set_subject(m, subject, NULL);
     cq_message_set_text(m, "Die Maßnahme ist fällig.\n", NULL);
-    m->message_id = g_strdup_printf("outbox-%u.%d@caqmail.test", n,
-                                    (int)getpid());
+    m->message_id =
+        g_strdup_printf("outbox-%u.%d@caqmail.test", n, (int)getpid());
     return m;
 }
 
@@ -36,8 +36,8 @@ static gboolean
 enqueue(CqSession *s, const CqConfig *config, guint count, guint batch,
         char **rcpts, GError **error)
 {
-    CqMimeOptions options = cq_mime_options_from_config(
-        config, cq_transport_allows_8bit(config));
+    CqMimeOptions options =
+        cq_mime_options_from_config(config, cq_transport_allows_8bit(config));
 
     for (guint i = 0; i < count; i += batch) {
         if (!cq_store_begin(s->store, CQ_TX_WRITE, error))
@@ -69,12 +69,10 @@ main(int argc, char **argv)
     g_autoptr(CqConfig) config = cq_config_load(NULL, &error);
     CqStoreOptions options = {.durable = FALSE, .busy_timeout_ms = 60000};
     g_autoptr(CqSession) s =
-        config ? cq_session_open(config->store.database, &options, NULL,
-                                 &error)
+        config ? cq_session_open(config->store.database, &options, NULL, &error)
                : NULL;
     if (s == NULL || !enqueue(s, config, (guint)atoi(argv[1]),
-                              (guint)MAX(atoi(argv[2]), 1), argv + 3,
-                              &error)) {
+                              (guint)MAX(atoi(argv[2]), 1), argv + 3, &error)) {
         fprintf(stderr, "outbox-driver: %s\n", error->message);
         return cq_error_exit_code(error);
     }

@@ -187,8 +187,7 @@ test_references(Fixture *f, gconstpointer data)
                "a.gross@werk.example [department:QM > person:P-0002]"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *got = resolve_to_text(f->admin, cases[i].ref,
-                                               &error);
+        g_autofree char *got = resolve_to_text(f->admin, cases[i].ref, &error);
         g_assert_no_error(error);
         g_assert_cmpstr(got, ==, cases[i].expected);
     }
@@ -305,19 +304,18 @@ test_import_all_or_nothing(Fixture *f, gconstpointer data)
     g_autofree char *path = g_build_filename(f->dir, "import.csv", NULL);
     guint count = 0;
 
-    write_file(f,
-               "ident,name,email,department,supervisor\r\n"
-               "P-0100,Karl Klammer,kk@werk.example,QM,P-0101\r\n"
-               "P-0101,\"Huber, Xaver\",xh@werk.example,,\r\n"
-               "P-0102,Bad Address,not-an-address,QM,\r\n"
-               "P-0103,No Department,nd@werk.example,XX,\r\n"
-               "P-0104,\"Evil\r\nBcc: x@evil.example\",e@werk.example,,\r\n"
-               "P-0105,Short\r\n"
-               "P-0100,Twice,tw@werk.example,,\r\n"
-               "P 0106,Space,sp@werk.example,,\r\n"
-               "P-0107,\"unterminated,x@y.example\r\n");
-    g_assert_false(cq_catalog_import(f->admin, CQ_CATALOG_PERSON, path,
-                                     &count, NULL, NULL, &error));
+    write_file(f, "ident,name,email,department,supervisor\r\n"
+                  "P-0100,Karl Klammer,kk@werk.example,QM,P-0101\r\n"
+                  "P-0101,\"Huber, Xaver\",xh@werk.example,,\r\n"
+                  "P-0102,Bad Address,not-an-address,QM,\r\n"
+                  "P-0103,No Department,nd@werk.example,XX,\r\n"
+                  "P-0104,\"Evil\r\nBcc: x@evil.example\",e@werk.example,,\r\n"
+                  "P-0105,Short\r\n"
+                  "P-0100,Twice,tw@werk.example,,\r\n"
+                  "P 0106,Space,sp@werk.example,,\r\n"
+                  "P-0107,\"unterminated,x@y.example\r\n");
+    g_assert_false(cq_catalog_import(f->admin, CQ_CATALOG_PERSON, path, &count,
+                                     NULL, NULL, &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_INVALID);
     const char *msg = error->message;
     g_test_message("%s", msg);
@@ -337,12 +335,11 @@ test_import_all_or_nothing(Fixture *f, gconstpointer data)
 
     /* The good lines alone import, the supervisor named further down
      * included; a second import updates. */
-    write_file(f,
-               "\xef\xbb\xbfident,name,email,department,supervisor\n"
-               "P-0100,Karl Klammer,kk@werk.example,QM,P-0101\n"
-               "P-0101,\"Huber, Xaver\",xh@werk.example,,\n");
-    g_assert_true(cq_catalog_import(f->admin, CQ_CATALOG_PERSON, path,
-                                    &count, NULL, NULL, &error));
+    write_file(f, "\xef\xbb\xbfident,name,email,department,supervisor\n"
+                  "P-0100,Karl Klammer,kk@werk.example,QM,P-0101\n"
+                  "P-0101,\"Huber, Xaver\",xh@werk.example,,\n");
+    g_assert_true(cq_catalog_import(f->admin, CQ_CATALOG_PERSON, path, &count,
+                                    NULL, NULL, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(count, ==, 2);
     g_autoptr(CqEntry) karl =
@@ -364,8 +361,8 @@ test_import_export_lists(Fixture *f, gconstpointer data)
                   "outer,,C-1\n"
                   "inner,Leitung,P-0001\n"
                   "inner,,\"\"\"Q, M\"\" <qm@werk.example>\"\n");
-    g_assert_true(cq_catalog_import(f->admin, CQ_CATALOG_LIST, path, NULL,
-                                    NULL, NULL, &error));
+    g_assert_true(cq_catalog_import(f->admin, CQ_CATALOG_LIST, path, NULL, NULL,
+                                    NULL, &error));
     g_assert_no_error(error);
     g_autofree char *got = resolve_to_text(f->admin, "list:outer", &error);
     g_assert_cmpstr(got, ==,
@@ -373,8 +370,7 @@ test_import_export_lists(Fixture *f, gconstpointer data)
                     "person:P-0001]; qm@werk.example [list:outer > "
                     "list:inner]; olga@groesse.example [list:outer > "
                     "contact:C-1]");
-    g_autofree char *csv = cq_catalog_export(f->admin, CQ_CATALOG_LIST,
-                                             &error);
+    g_autofree char *csv = cq_catalog_export(f->admin, CQ_CATALOG_LIST, &error);
     g_assert_cmpstr(csv, ==,
                     "name,description,member\r\n"
                     "inner,Leitung,person:P-0001\r\n"
@@ -403,13 +399,12 @@ test_permissions(Fixture *f, gconstpointer data)
     g_autoptr(CqSession) eve = open_as(f, "eve");
     CqField name = {"name", "X"};
 
-    g_assert_false(cq_catalog_edit(bob, CQ_CATALOG_PERSON, "P-0001", &name,
-                                   1, NULL, NULL, &error));
+    g_assert_false(cq_catalog_edit(bob, CQ_CATALOG_PERSON, "P-0001", &name, 1,
+                                   NULL, NULL, &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_PERMISSION);
     g_assert_nonnull(strstr(error->message, "edit-catalog"));
     g_clear_error(&error);
-    g_autoptr(GPtrArray) seen = cq_catalog_list(bob, CQ_CATALOG_PERSON,
-                                                &error);
+    g_autoptr(GPtrArray) seen = cq_catalog_list(bob, CQ_CATALOG_PERSON, &error);
     g_assert_cmpuint(seen->len, ==, 2);
     /* Someone not registered reads nothing. */
     g_assert_null(cq_catalog_list(eve, CQ_CATALOG_PERSON, &error));
@@ -453,8 +448,7 @@ test_csv(void)
         g_assert_cmpint(first->error != NULL, ==, c->bad);
         if (c->bad)
             continue;
-        g_assert_cmpuint(g_strv_length(first->fields), ==,
-                         c->fields_of_first);
+        g_assert_cmpuint(g_strv_length(first->fields), ==, c->fields_of_first);
         g_assert_cmpstr(first->fields[0], ==, c->first_field);
     }
     /* A NUL byte inside a field is refused. */
@@ -462,7 +456,7 @@ test_csv(void)
     g_assert_nonnull(((CqCsvRecord *)nul->pdata[0])->error);
 }
 
-#define ADD(path, func)                                                     \
+#define ADD(path, func)                                                        \
     g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
 int

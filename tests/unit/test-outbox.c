@@ -81,8 +81,7 @@ enqueue(CqSession *s, const char *to, const char *record)
     gint64 id = 0;
 
     g_assert_true(cq_message_set_from(m, "QM <qm@werk.example>", NULL));
-    g_assert_true(cq_message_add_recipients(m, CQ_RCPT_TO, to, "test",
-                                            &error));
+    g_assert_true(cq_message_add_recipients(m, CQ_RCPT_TO, to, "test", &error));
     g_assert_true(cq_message_set_subject(m, "Prüfbericht Gehäuse", NULL));
     g_assert_true(cq_message_set_text(m, "Grüße\n", NULL));
     g_assert_true(cq_message_set_record(m, record, NULL));
@@ -125,7 +124,9 @@ scripted_free(CqTransport *t)
 }
 
 static const CqTransportClass scripted_class = {
-    "scripted", scripted_deliver, scripted_free,
+    "scripted",
+    scripted_deliver,
+    scripted_free,
 };
 
 static CqTransport *
@@ -175,8 +176,7 @@ test_states(Fixture *f, gconstpointer data)
     gint64 sent = enqueue(f->admin, "ok1@a.example, ok2@a.example", "R-1");
     gint64 partly = enqueue(f->admin, "ok@a.example, perm@a.example", "R-1");
     gint64 failed = enqueue(f->admin, "perm@a.example", "R-2");
-    gint64 deferred = enqueue(f->admin, "ok@a.example, temp@a.example",
-                              NULL);
+    gint64 deferred = enqueue(f->admin, "ok@a.example, temp@a.example", NULL);
     gint64 lost = enqueue(f->admin, "lost@a.example", NULL);
 
     CqDeliverStats st = deliver(f->admin, t, 86400);
@@ -190,8 +190,10 @@ test_states(Fixture *f, gconstpointer data)
     struct {
         gint64 id;
         const char *state;
-    } expect[] = {{sent, "sent"}, {partly, "partly-sent"},
-                  {failed, "failed"}, {deferred, "deferred"},
+    } expect[] = {{sent, "sent"},
+                  {partly, "partly-sent"},
+                  {failed, "failed"},
+                  {deferred, "deferred"},
                   {lost, "uncertain"}};
     for (guint i = 0; i < G_N_ELEMENTS(expect); i++) {
         g_autoptr(CqMailDetail) d = detail(f->admin, expect[i].id);
@@ -202,8 +204,7 @@ test_states(Fixture *f, gconstpointer data)
     g_assert_cmpstr(refused->status, ==, "rejected");
     g_assert_cmpint(refused->code, ==, 550);
     g_assert_cmpstr(refused->reply, ==, "550 5.1.1 user unknown");
-    g_assert_cmpstr(((CqRcptInfo *)p->rcpts->pdata[0])->status, ==,
-                    "accepted");
+    g_assert_cmpstr(((CqRcptInfo *)p->rcpts->pdata[0])->status, ==, "accepted");
 
     /* Nothing is due now: the deferred mail waits, the uncertain one
      * waits for an operator. */
@@ -339,7 +340,7 @@ flip_chunk_byte(Fixture *f)
 }
 
 typedef struct {
-    const char *sql;  /* NULL: flip a byte of the raw message */
+    const char *sql; /* NULL: flip a byte of the raw message */
     gint64 broken;
     const char *problem;
 } Tamper;
@@ -407,8 +408,8 @@ test_raw_is_as_sent(Fixture *f, gconstpointer data)
     g_assert_true(cq_mail_write_raw(f->admin, 1, out, &error));
     GByteArray *raw = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
     g_autoptr(CqMailDetail) d = detail(f->admin, 1);
-    g_autofree char *sha = g_compute_checksum_for_data(
-        G_CHECKSUM_SHA256, raw->data, raw->len);
+    g_autofree char *sha =
+        g_compute_checksum_for_data(G_CHECKSUM_SHA256, raw->data, raw->len);
     g_assert_cmpstr(sha, ==, d->mail->sha256);
     g_assert_cmpint((gint64)raw->len, ==, d->mail->size);
     g_assert_nonnull(g_strstr_len((char *)raw->data, raw->len,
@@ -432,8 +433,7 @@ test_permissions(Fixture *f, gconstpointer data)
     gint64 id = enqueue(alice, "ok@a.example", "AUD-7");
     gint64 own = enqueue(bob, "ok@b.example", NULL);
     CqMailFilter all = {0}, search = {.text = "gehause"},
-                 by_record = {.record = "AUD-7"},
-                 journal = {.journal = TRUE};
+                 by_record = {.record = "AUD-7"}, journal = {.journal = TRUE};
     const CqMailFilter *filters[] = {&all, &search, &by_record, &journal};
 
     for (guint i = 0; i < G_N_ELEMENTS(filters); i++) {
@@ -486,7 +486,7 @@ test_permissions(Fixture *f, gconstpointer data)
     g_assert_cmpstr(d->mail->sender, ==, "alice");
 }
 
-#define ADD(path, data, func)                                               \
+#define ADD(path, data, func)                                                  \
     g_test_add(path, Fixture, data, fixture_setup, func, fixture_teardown)
 
 int
