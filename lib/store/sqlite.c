@@ -74,6 +74,8 @@ configure(sqlite3 *db, const CqStoreOptions *options, GError **error)
     return exec_plain(db, "PRAGMA journal_mode=WAL", error) &&
            exec_plain(db, sync, error) &&
            exec_plain(db, "PRAGMA foreign_keys=ON", error) &&
+           /* a large message must not leave a large WAL file behind */
+           exec_plain(db, "PRAGMA journal_size_limit=67108864", error) &&
            exec_plain(db, "PRAGMA trusted_schema=OFF", error);
 }
 
