@@ -179,16 +179,16 @@ print_result(gint64 id, const char *state)
 /* Delivers the new mail at once and reports how that went: a refused
  * mail is an error, a deferred one a warning (the outbox keeps it). */
 static int
-deliver_now(CqCli *cli, CqSession *session, gint64 id, const char **state)
+deliver_now(CqCli *cli, CqSession *session, CqTransport *transport, gint64 id,
+            const char **state)
 {
     g_autoptr(GError) error = NULL;
     CqDeliverOptions options = cq_deliver_options_from_config(cli->config);
     CqDeliverStats stats = {0};
-    g_autoptr(CqTransport) transport = cq_transport_new(cli->config, &error);
 
     options.only_mail = id;
-    if (transport == NULL || !cq_outbox_deliver(session, transport, &options,
-                                                &stats, NULL, NULL, &error)) {
+    if (!cq_outbox_deliver(session, transport, &options, &stats, NULL, NULL,
+                           &error)) {
         g_prefix_error(&error,
                        "mail %" G_GINT64_FORMAT " is queued, but "
                        "delivering it failed: ",
@@ -226,16 +226,25 @@ enqueue(CqCli *cli, CqSession *session, CqMessage *message,
         const SendOptions *o)
 {
     g_autoptr(GError) error = NULL;
-    CqMimeOptions options = cq_mime_options_from_config(
-        cli->config, cq_transport_allows_8bit(cli->config));
+    g_autoptr(CqTransport) transport = NULL;
+    gboolean allow_8bit = cq_transport_allows_8bit(cli->config);
     const char *state = "queued";
     gint64 id = 0;
     int code = EX_OK;
 
+    /* Delivering at once: the server says whether 8bit text may go. */
+    if (!o->queue_only) {
+        transport = cq_transport_new(cli->config, &error);
+        if (transport == NULL)
+            return cli_fail(cli, error);
+        allow_8bit = cq_transport_probe_8bit(transport);
+    }
+    CqMimeOptions options =
+        cq_mime_options_from_config(cli->config, allow_8bit);
     if (!cq_outbox_enqueue(session, message, &options, &id, &error))
         return cli_fail(cli, error);
-    if (!o->queue_only)
-        code = deliver_now(cli, session, id, &state);
+    if (transport != NULL)
+        code = deliver_now(cli, session, transport, id, &state);
     if (o->json)
         print_result(id, state);
     return code;

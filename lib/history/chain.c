@@ -53,9 +53,9 @@ put_rows(CqStore *store, GString *out, const char *block, const char *sql,
 }
 
 static const char *const mail_names[] = {
-    "message_id", "record",  "sender", "operator", "envelope_from",
-    "from",       "subject", "origin", "smtputf8", "raw_size",
-    "raw_sha256", "created", NULL,
+    "message_id", "record",     "sender",  "operator", "envelope_from",
+    "from",       "subject",    "origin",  "smtputf8", "body_8bit",
+    "raw_size",   "raw_sha256", "created", NULL,
 };
 static const char *const rcpt_names[] = {
     "id", "position", "kind", "address", "display", "source", NULL,
@@ -73,7 +73,8 @@ put_mail(CqStore *store, GString *out, gint64 mail, GError **error)
     return put_rows(store, out, "mail",
                     "SELECT m.message_id, r.ident, m.sender, m.operator,"
                     " m.envelope_from, m.from_display, m.subject, m.origin,"
-                    " m.smtputf8, m.raw_size, m.raw_sha256, m.created"
+                    " m.smtputf8, m.body_8bit, m.raw_size, m.raw_sha256,"
+                    " m.created"
                     " FROM mail m LEFT JOIN record r ON r.id = m.record_id"
                     " WHERE m.id = ?",
                     mail_names, mail, error) &&

@@ -11,16 +11,17 @@
 #include "store/chunks.h"
 
 static gboolean
-insert_mail(CqSession *session, const CqMessage *m, gint64 record, gint64 *id,
-            GError **error)
+insert_mail(CqSession *session, const CqMessage *m, gboolean is_8bit,
+            gint64 record, gint64 *id, GError **error)
 {
     g_autofree char *from = cq_address_spec(m->from);
     g_autofree char *display = cq_address_display(m->from);
     CqStmt *stmt = cq_store_stmt(
         session->store,
         "INSERT INTO mail (message_id, record_id, sender, operator,"
-        " envelope_from, from_display, subject, origin, smtputf8, raw_size,"
-        " raw_sha256, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?)"
+        " envelope_from, from_display, subject, origin, smtputf8, body_8bit,"
+        " raw_size, raw_sha256, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?)"
         " RETURNING id",
         error);
     if (stmt == NULL)
@@ -37,7 +38,8 @@ insert_mail(CqSession *session, const CqMessage *m, gint64 record, gint64 *id,
     cq_stmt_bind_text(stmt, 7, m->subject);
     cq_stmt_bind_text(stmt, 8, cq_origin_name(m->origin));
     cq_stmt_bind_int(stmt, 9, cq_message_needs_smtputf8(m));
-    cq_stmt_bind_int(stmt, 10, cq_store_now());
+    cq_stmt_bind_int(stmt, 10, is_8bit);
+    cq_stmt_bind_int(stmt, 11, cq_store_now());
     return cq_stmt_int_result(stmt, 0, id, error);
 }
 
@@ -170,8 +172,8 @@ insert_outbox(CqStore *store, gint64 id, GError **error)
 }
 
 static gboolean
-store_mail(CqSession *session, CqMessage *message, CqMime *mime, gint64 *id,
-           GError **error)
+store_mail(CqSession *session, CqMessage *message, CqMime *mime,
+           gboolean is_8bit, gint64 *id, GError **error)
 {
     CqStore *store = session->store;
     gint64 record = 0, size = 0;
@@ -180,7 +182,7 @@ store_mail(CqSession *session, CqMessage *message, CqMime *mime, gint64 *id,
 
     return (message->record == NULL ||
             cq_record_ensure(session, message->record, &record, error)) &&
-           insert_mail(session, message, record, id, error) &&
+           insert_mail(session, message, is_8bit, record, id, error) &&
            write_raw(store, mime, *id, &size, &sha256, error) &&
            finish_mail(store, message, *id, size, sha256, error) &&
            insert_rcpts(store, message, *id, error) &&
@@ -212,7 +214,7 @@ cq_outbox_enqueue(CqSession *session, CqMessage *message,
     g_autoptr(CqMime) mime = cq_mime_build(message, options, error);
     if (mime == NULL || !cq_store_begin(session->store, CQ_TX_WRITE, error))
         return FALSE;
-    if (!store_mail(session, message, mime, &id, error)) {
+    if (!store_mail(session, message, mime, options->allow_8bit, &id, error)) {
         cq_store_rollback(session->store);
         return FALSE;
     }

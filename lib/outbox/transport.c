@@ -65,9 +65,16 @@ maildir_free(CqTransport *transport)
     g_free(self);
 }
 
+static gboolean
+maildir_allows_8bit(CqTransport *transport)
+{
+    return TRUE;
+}
+
 static const CqTransportClass maildir_class = {
     .name = "maildir",
     .deliver = maildir_deliver,
+    .allows_8bit = maildir_allows_8bit,
     .free = maildir_free,
 };
 
@@ -78,6 +85,13 @@ cq_transport_maildir_new(const char *path)
     self->parent.klass = &maildir_class;
     self->path = g_strdup(path);
     return &self->parent;
+}
+
+gboolean
+cq_transport_probe_8bit(CqTransport *transport)
+{
+    return transport->klass->allows_8bit != NULL &&
+           transport->klass->allows_8bit(transport);
 }
 
 gboolean

@@ -30,6 +30,8 @@ typedef struct {
     gint64 mail_id;
     char *envelope_from;
     gboolean smtputf8;
+    gboolean is_8bit;    /* the message holds 8bit text (8BITMIME) */
+    gboolean downgraded; /* set by a transport that re-encoded it 7-bit */
     gint64 size;
     GMimeStream *raw; /* the stored message, CRLF line ends */
     GArray *rcpts;    /* of CqTransportRcpt: those still to deliver */
@@ -52,6 +54,9 @@ typedef struct {
      * rejects, everything else defers). */
     gboolean (*deliver)(CqTransport *transport, CqTransportMail **mails,
                         guint n, GError **error);
+    /* Whether messages may hold 8bit text: the Maildir always, an SMTP
+     * server when it offers 8BITMIME (asked by connecting).  NULL: no. */
+    gboolean (*allows_8bit)(CqTransport *transport);
     void (*free)(CqTransport *transport);
 } CqTransportClass;
 
@@ -63,8 +68,12 @@ struct _CqTransport {
 CqTransport *cq_transport_new(const CqConfig *config, GError **error);
 /* A transport into the Maildir at @path. */
 CqTransport *cq_transport_maildir_new(const char *path);
-/* Whether the messages for @config may use 8bit text. */
+/* Whether messages for the transport of @config may use 8bit text
+ * without asking the server: only for the Maildir. */
 gboolean cq_transport_allows_8bit(const CqConfig *config);
+/* Asks @transport whether messages for it may use 8bit text; FALSE when
+ * it cannot tell (an SMTP server that cannot be reached now). */
+gboolean cq_transport_probe_8bit(CqTransport *transport);
 
 void cq_transport_free(CqTransport *transport);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqTransport, cq_transport_free)

@@ -263,7 +263,8 @@ load_mail(CqStore *store, gint64 id, GError **error)
     CqTransportMail *m = g_new0(CqTransportMail, 1);
     CqStmt *stmt = cq_store_stmt(
         store,
-        "SELECT envelope_from, smtputf8, raw_size FROM mail WHERE id = ?",
+        "SELECT envelope_from, smtputf8, raw_size, body_8bit FROM mail"
+        " WHERE id = ?",
         error);
 
     m->mail_id = id;
@@ -279,6 +280,7 @@ load_mail(CqStore *store, gint64 id, GError **error)
     m->envelope_from = cq_stmt_dup(stmt, 0);
     m->smtputf8 = cq_stmt_int(stmt, 1) != 0;
     m->size = cq_stmt_int(stmt, 2);
+    m->is_8bit = cq_stmt_int(stmt, 3) != 0;
     cq_stmt_reset(stmt);
     if (!load_pending(store, m, error))
         goto fail;
@@ -439,11 +441,11 @@ write_results(CqStore *store, const CqTransportMail *m, const char *worker,
               const Tally *t, GError **error)
 {
     gint64 seq = 0;
-    g_autofree char *detail =
-        g_strdup_printf("state=%s attempt=%" G_GINT64_FORMAT
-                        " accepted=%u rejected=%u deferred=%u uncertain=%u",
-                        t->state, t->attempts, t->accepted, t->rejected,
-                        t->deferred, t->uncertain);
+    g_autofree char *detail = g_strdup_printf(
+        "state=%s attempt=%" G_GINT64_FORMAT
+        " accepted=%u rejected=%u deferred=%u uncertain=%u%s",
+        t->state, t->attempts, t->accepted, t->rejected, t->deferred,
+        t->uncertain, m->downgraded ? " downgraded=7bit" : "");
 
     if (!cq_history_begin(store, "attempt", m->mail_id, worker, detail, &seq,
                           error))

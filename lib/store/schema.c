@@ -113,6 +113,7 @@ static const char *const v1[] = {
     " subject TEXT NOT NULL,"
     " origin TEXT NOT NULL,"
     " smtputf8 {int} NOT NULL,"
+    " body_8bit {int} NOT NULL,"
     " raw_size {int} NOT NULL,"
     " raw_sha256 TEXT NOT NULL,"
     " created {int} NOT NULL,"

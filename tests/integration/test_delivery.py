@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import unittest
+import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from caqtest import CAQMAIL, SandboxTest, parse  # noqa: E402
@@ -28,7 +29,8 @@ class DeliveryTest(SandboxTest):
         return os.path.join(self.box.data, "caqmail.db")
 
     def enqueue(self, count, *rcpts):
-        proc = subprocess.run([DRIVER, str(count), "100", *rcpts],
+        proc = subprocess.run([DRIVER, str(count), "100",
+                               uuid.uuid4().hex[:12], *rcpts],
                               capture_output=True, env=self.box.env(),
                               timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stderr)

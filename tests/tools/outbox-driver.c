@@ -1,12 +1,12 @@
 /* outbox-driver: puts many mails into the outbox through the library,
  * for the integration tests of delivery (crash, parallel workers).
  *
- *     outbox-driver COUNT BATCH RCPT...
+ *     outbox-driver COUNT BATCH TAG RCPT...
  *
  * Reads the configuration as caqmail does ($CAQMAIL_CONFIG), acts as the
  * operating-system user, and enqueues COUNT mails to RCPT..., BATCH of
  * them to a transaction.  Each mail's subject is "mail N" and its
- * Message-ID is "outbox-N.<pid>@caqmail.test"; prints the mail ids. */
+ * Message-ID is "TAG-N@caqmail.test"; prints the mail ids. */
 #include "access/access.h"
 #include "common/error.h"
 #include "deliver/direct.h"
@@ -14,10 +14,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 static CqMessage *
-sample(guint n, char **rcpts)
+sample(const char *tag, guint n, char **rcpts)
 {
     CqMessage *m = cq_message_new(CQ_ORIGIN_REMINDER);
     g_autofree char *subject = g_strdup_printf("mail %u", n);
@@ -27,14 +26,13 @@ sample(guint n, char **rcpts)
         cq_message_add_recipients(m, CQ_RCPT_TO, rcpts[i], NULL, NULL);
     cq_message_set_subject(m, subject, NULL);
     cq_message_set_text(m, "Die Maßnahme ist fällig.\n", NULL);
-    m->message_id =
-        g_strdup_printf("outbox-%u.%d@caqmail.test", n, (int)getpid());
+    m->message_id = g_strdup_printf("%s-%u@caqmail.test", tag, n);
     return m;
 }
 
 static gboolean
 enqueue(CqSession *s, const CqConfig *config, guint count, guint batch,
-        char **rcpts, GError **error)
+        char **argv, GError **error)
 {
     CqMimeOptions options =
         cq_mime_options_from_config(config, cq_transport_allows_8bit(config));
@@ -43,7 +41,7 @@ enqueue(CqSession *s, const CqConfig *config, guint count, guint batch,
         if (!cq_store_begin(s->store, CQ_TX_WRITE, error))
             return FALSE;
         for (guint k = i; k < MIN(count, i + batch); k++) {
-            g_autoptr(CqMessage) m = sample(k + 1, rcpts);
+            g_autoptr(CqMessage) m = sample(argv[0], k + 1, argv + 1);
             gint64 id = 0;
             if (!cq_outbox_enqueue(s, m, &options, &id, error)) {
                 cq_store_rollback(s->store);
@@ -62,8 +60,8 @@ main(int argc, char **argv)
 {
     g_autoptr(GError) error = NULL;
 
-    if (argc < 4) {
-        fprintf(stderr, "usage: outbox-driver COUNT BATCH RCPT...\n");
+    if (argc < 5) {
+        fprintf(stderr, "usage: outbox-driver COUNT BATCH TAG RCPT...\n");
         return 64;
     }
     g_autoptr(CqConfig) config = cq_config_load(NULL, &error);

@@ -124,9 +124,9 @@ scripted_free(CqTransport *t)
 }
 
 static const CqTransportClass scripted_class = {
-    "scripted",
-    scripted_deliver,
-    scripted_free,
+    .name = "scripted",
+    .deliver = scripted_deliver,
+    .free = scripted_free,
 };
 
 static CqTransport *
