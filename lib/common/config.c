@@ -63,6 +63,14 @@ static const KeyDef keys[] = {
      OFF(smtp.password_command)},
     {"smtp", "password_env", KEY_STRING, NULL, OFF(smtp.password_env)},
     {"smtp", "auth_mechanisms", KEY_STRING, NULL, OFF(smtp.auth_mechanisms)},
+
+    {"convert", "soffice", KEY_STRING, "soffice", OFF(convert.soffice)},
+    {"convert", "timeout", KEY_DURATION, "60s", OFF(convert.timeout)},
+    {"convert", "cache_dir", KEY_PATH, NULL, OFF(convert.cache_dir)},
+    {"convert", "max_parallel", KEY_INT, "0", OFF(convert.max_parallel), NULL,
+     0, 64},
+    {"convert", "text_encoding", KEY_CHOICE, "windows-1252",
+     OFF(convert.text_encoding), "windows-1252|iso-8859-1|iso-8859-15"},
 };
 
 static gpointer
@@ -235,6 +243,9 @@ derive_settings(CqConfig *config)
     if (config->transport.maildir == NULL)
         config->transport.maildir =
             g_build_filename(config->general.data_dir, "maildir", NULL);
+    if (config->convert.cache_dir == NULL)
+        config->convert.cache_dir =
+            g_build_filename(config->general.data_dir, "convert", NULL);
     config->transport.kind = config->smtp.host != NULL
                                  ? CQ_TRANSPORT_SMTP
                                  : CQ_TRANSPORT_MAILDIR;
