@@ -361,7 +361,8 @@ text_bytes(const guchar *data, gsize len)
 {
     for (gsize i = 0; i < len; i++) {
         guchar c = data[i];
-        if ((c < 0x20 && strchr("\t\n\v\f\r\x1a", c) == NULL) || c == 0x7f)
+        if (c == 0 || (c < 0x20 && strchr("\t\n\v\f\r\x1a", c) == NULL) ||
+            c == 0x7f)
             return FALSE;
     }
     return TRUE;
