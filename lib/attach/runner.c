@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <string.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,8 +110,40 @@ drain_err(int *fd, GString *err)
     *fd = -1;
 }
 
+/* TRUE while a process of group @pgid is running.  Killed processes
+ * whose parent is gone wait as zombies until init collects them, which
+ * may take a while; they hold nothing and are not counted.  Without /proc
+ * every member counts. */
+static gboolean
+group_running(GPid pgid)
+{
+    if (kill(-pgid, 0) != 0)
+        return FALSE;
+    g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+    if (proc == NULL)
+        return TRUE;
+    const char *name;
+    while ((name = g_dir_read_name(proc)) != NULL) {
+        if (!g_ascii_isdigit(name[0]))
+            continue;
+        g_autofree char *path = g_build_filename("/proc", name, "stat", NULL);
+        g_autofree char *stat = NULL;
+        if (!g_file_get_contents(path, &stat, NULL, NULL))
+            continue;
+        /* "pid (name) state ppid pgrp ...": the name may hold anything. */
+        const char *end = strrchr(stat, ')');
+        char state = 0;
+        long ppid = 0, pgrp = 0;
+        if (end != NULL &&
+            sscanf(end + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 &&
+            pgrp == pgid && state != 'Z' && state != 'X')
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Kills what is left of the group that @pid leads, reaps @pid and
- * waits, bounded, until the group is gone, so that no process of it
+ * waits, bounded, until no process of the group runs, so that none
  * outlives the call.  The kill comes while @pid is not reaped yet: the
  * group's id cannot have been reused by then. */
 static void
@@ -120,7 +153,7 @@ end_group(GPid pid, int *status)
     while (waitpid(pid, status, 0) < 0 && errno == EINTR)
         ;
     gint64 stop = g_get_monotonic_time() + GROUP_GONE_MS * 1000;
-    while (kill(-pid, 0) == 0 && g_get_monotonic_time() < stop)
+    while (group_running(pid) && g_get_monotonic_time() < stop)
         g_usleep(10 * 1000);
 }
 
