@@ -99,55 +99,53 @@ group_exists(const char *pid_text)
     return FALSE;
 }
 
-/* A program that outlives its limit, with a child of its own: the whole
- * group is gone when the call returns. */
+/* Runs the shell commands @body (after one that notes the shell's
+ * process id, which names its group) and checks that no process of the
+ * group runs after the call. */
 static void
-test_runner_timeout(void)
+run_group(const char *body, gint64 timeout_ms, CqRunResult *run)
 {
     g_autofree char *dir = g_dir_make_tmp("caqmail-test-XXXXXX", NULL);
     g_autofree char *pidfile = g_build_filename(dir, "pid", NULL);
-    g_autofree char *script = g_strdup_printf(
-        "echo $$ > '%s'; sleep 60 & echo started >&2; wait", pidfile);
+    g_autofree char *script =
+        g_strdup_printf("echo $$ > '%s'; %s", pidfile, body);
     const char *argv[] = {"/bin/sh", "-c", script, NULL};
-    CqRunResult run;
     g_autoptr(GError) error = NULL;
 
-    g_assert_true(cq_run_bounded(argv, NULL, dir, 500, &run, &error));
+    g_assert_true(cq_run_bounded(argv, NULL, dir, timeout_ms, run, &error));
     g_assert_no_error(error);
-    g_assert_true(run.timed_out);
-    g_assert_true(WIFSIGNALED(run.wait_status));
-    g_assert_nonnull(strstr(run.err, "started"));
     g_autofree char *pid = read_pid_file(pidfile);
     g_assert_false(group_exists(pid));
-    cq_run_result_clear(&run);
     g_unlink(pidfile);
     g_rmdir(dir);
 }
 
-/* A program that ends by itself but leaves a process behind: that one is
- * killed too. */
+/* A program that outlives its limit, with a child of its own. */
+static void
+test_runner_timeout(void)
+{
+    CqRunResult run;
+
+    run_group("sleep 60 & echo started >&2; wait", 500, &run);
+    g_assert_true(run.timed_out);
+    g_assert_true(WIFSIGNALED(run.wait_status));
+    g_assert_nonnull(strstr(run.err, "started"));
+    cq_run_result_clear(&run);
+}
+
+/* A program that ends by itself but leaves a process behind. */
 static void
 test_runner_straggler(void)
 {
-    g_autofree char *dir = g_dir_make_tmp("caqmail-test-XXXXXX", NULL);
-    g_autofree char *pidfile = g_build_filename(dir, "pid", NULL);
-    g_autofree char *script = g_strdup_printf(
-        "echo $$ > '%s'; sleep 60 >/dev/null 2>&1 & echo 'Error: x' >&2; "
-        "exit 3",
-        pidfile);
-    const char *argv[] = {"/bin/sh", "-c", script, NULL};
     CqRunResult run;
 
-    g_assert_true(cq_run_bounded(argv, NULL, dir, 30000, &run, NULL));
+    run_group("sleep 60 >/dev/null 2>&1 & echo 'Error: x' >&2; exit 3", 30000,
+              &run);
     g_assert_false(run.timed_out);
     g_assert_true(WIFEXITED(run.wait_status));
     g_assert_cmpint(WEXITSTATUS(run.wait_status), ==, 3);
     g_assert_cmpstr(run.err, ==, "Error: x\n");
-    g_autofree char *pid = read_pid_file(pidfile);
-    g_assert_false(group_exists(pid));
     cq_run_result_clear(&run);
-    g_unlink(pidfile);
-    g_rmdir(dir);
 }
 
 static void
