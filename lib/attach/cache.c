@@ -78,8 +78,10 @@ open_temp(const char *folder, char **tmp_path, GError **error)
 }
 
 gboolean
-cq_cache_store(const char *entry_path, const char *pdf, GError **error)
+cq_cache_store(const char *entry_path, const char *pdf, char **sha256,
+               GError **error)
 {
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
     g_autofree char *folder = g_path_get_dirname(entry_path);
     g_autofree char *tmp = NULL;
     gboolean ok = FALSE;
@@ -94,7 +96,7 @@ cq_cache_store(const char *entry_path, const char *pdf, GError **error)
     out = open_temp(folder, &tmp, error);
     if (out < 0)
         goto out;
-    if (!cq_cache_copy_fd(in, out, NULL, entry_path, error))
+    if (!cq_cache_copy_fd(in, out, sum, entry_path, error))
         goto out;
     int synced = fsync(out), closed = close(out);
     out = -1;
@@ -108,6 +110,7 @@ cq_cache_store(const char *entry_path, const char *pdf, GError **error)
                     entry_path, g_strerror(errno));
         goto out;
     }
+    *sha256 = g_strdup(g_checksum_get_string(sum));
     ok = TRUE;
 out:
     if (out >= 0)
@@ -116,4 +119,15 @@ out:
         g_unlink(tmp);
     close(in);
     return ok;
+}
+
+char *
+cq_cache_entry_sha256(const char *entry_path)
+{
+    g_autoptr(GMappedFile) map = g_mapped_file_new(entry_path, FALSE, NULL);
+    if (map == NULL)
+        return NULL;
+    return g_compute_checksum_for_data(
+        G_CHECKSUM_SHA256, (const guchar *)g_mapped_file_get_contents(map),
+        g_mapped_file_get_length(map));
 }

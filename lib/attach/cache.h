@@ -19,9 +19,14 @@ char *cq_cache_path(const char *cache_dir, const char *source_sha256,
                     const char *variant);
 
 /* Copies the PDF at @pdf into the cache as the entry at @entry_path
- * (from cq_cache_path()), atomically. */
+ * (from cq_cache_path()), atomically, and sets *@sha256 to the hex
+ * SHA-256 of what was stored (newly allocated). */
 gboolean cq_cache_store(const char *entry_path, const char *pdf,
-                        GError **error);
+                        char **sha256, GError **error);
+
+/* The hex SHA-256 of the entry at @entry_path, or NULL when it cannot be
+ * read.  Newly allocated. */
+char *cq_cache_entry_sha256(const char *entry_path);
 
 /* Copies everything from @in_fd to @out_fd, feeding @sum when it is not
  * NULL; errors name @what. */

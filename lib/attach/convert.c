@@ -57,6 +57,7 @@ cq_conversion_clear(CqConversion *conversion)
 {
     g_clear_pointer(&conversion->source_sha256, g_free);
     g_clear_pointer(&conversion->pdf_path, g_free);
+    g_clear_pointer(&conversion->pdf_sha256, g_free);
 }
 
 static guint
@@ -423,7 +424,8 @@ convert_source(const CqConvertOptions *options, const char *work,
     return run_soffice(options, program, work, input, &conversion->type,
                        error) &&
            check_pdf(pdf, &conversion->pdf_size, error) &&
-           cq_cache_store(conversion->pdf_path, pdf, error);
+           cq_cache_store(conversion->pdf_path, pdf, &conversion->pdf_sha256,
+                          error);
 }
 
 static void
@@ -436,6 +438,7 @@ log_converted(const char *filename, const CqConversion *conversion,
     cq_event_add(ev, "file", filename);
     cq_event_add(ev, "type", cq_doc_kind_name(conversion->type.kind));
     cq_event_add(ev, "source", conversion->source_sha256);
+    cq_event_add(ev, "pdf", conversion->pdf_sha256);
     cq_event_addf(ev, "bytes", "%" G_GINT64_FORMAT, conversion->source_size);
     cq_event_addf(ev, "pdf_bytes", "%" G_GINT64_FORMAT, conversion->pdf_size);
     cq_event_add(ev, "cache", conversion->cache_hit ? "hit" : "miss");
@@ -458,10 +461,12 @@ convert_or_reuse(const CqConvertOptions *options, const char *work,
     conversion->pdf_path =
         cq_cache_path(options->cache_dir, conversion->source_sha256, variant);
     if (g_stat(conversion->pdf_path, &st) == 0 && S_ISREG(st.st_mode)) {
-        conversion->cache_hit = TRUE;
+        conversion->pdf_sha256 = cq_cache_entry_sha256(conversion->pdf_path);
         conversion->pdf_size = st.st_size;
-        return TRUE;
+        conversion->cache_hit = conversion->pdf_sha256 != NULL;
     }
+    if (conversion->cache_hit)
+        return TRUE;
     return convert_source(options, work, copy, stem, conversion, error);
 }
 

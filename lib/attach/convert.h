@@ -38,7 +38,8 @@ typedef struct {
     CqDocType type;      /* what the source is */
     char *source_sha256; /* hex SHA-256 of the source */
     gint64 source_size;
-    char *pdf_path; /* the PDF in the cache; NULL for a PDF source */
+    char *pdf_path;   /* the PDF in the cache; NULL for a PDF source */
+    char *pdf_sha256; /* hex SHA-256 of the PDF */
     gint64 pdf_size;
     gboolean cache_hit; /* no conversion was needed */
 } CqConversion;

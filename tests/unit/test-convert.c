@@ -170,14 +170,20 @@ test_cache(void)
     g_autofree char *entry = cq_cache_path(dir, "ab12cd", "0011");
     g_autoptr(GError) error = NULL;
     g_autofree char *got = NULL;
+    g_autofree char *sha = NULL;
     gsize len = 0;
 
     g_assert_true(g_str_has_suffix(entry, "/ab/ab12cd-0011.pdf"));
     g_assert_true(g_file_set_contents(src, "%PDF-1.7\n%%EOF\n", -1, NULL));
-    g_assert_true(cq_cache_store(entry, src, &error));
+    g_assert_true(cq_cache_store(entry, src, &sha, &error));
     g_assert_no_error(error);
     g_assert_true(g_file_get_contents(entry, &got, &len, NULL));
     g_assert_cmpstr(got, ==, "%PDF-1.7\n%%EOF\n");
+    g_autofree char *want = g_compute_checksum_for_string(
+        G_CHECKSUM_SHA256, "%PDF-1.7\n%%EOF\n", -1);
+    g_assert_cmpstr(sha, ==, want);
+    g_autofree char *again = cq_cache_entry_sha256(entry);
+    g_assert_cmpstr(again, ==, want);
 
     /* Nothing but the entry is left in its folder. */
     g_autofree char *folder = g_path_get_dirname(entry);
@@ -186,7 +192,9 @@ test_cache(void)
     g_assert_null(g_dir_read_name(d));
 
     g_autofree char *missing = g_build_filename(dir, "none.pdf", NULL);
-    g_assert_false(cq_cache_store(entry, missing, &error));
+    g_autofree char *none = NULL;
+    g_assert_false(cq_cache_store(entry, missing, &none, &error));
+    g_assert_null(none);
     g_assert_error(error, CQ_ERROR, CQ_ERROR_IO);
 
     g_unlink(entry);
