@@ -333,41 +333,56 @@ log_command(const char *const *argv)
     cq_event_end(ev);
 }
 
+/* soffice's command line: one file, a profile of its own in the work
+ * folder, the import filter the content needs (before the file, which
+ * it applies to) and the export filter.  Newly allocated. */
+static GStrv
+soffice_argv(const CqConvertOptions *options, const char *program,
+             const char *work, const char *input, const CqDocType *type)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    g_autofree char *profile = g_build_filename(work, "profile", NULL);
+    g_autofree char *profile_uri = g_filename_to_uri(profile, NULL, NULL);
+    g_autofree char *import =
+        cq_convert_import_filter(type, options->text_encoding);
+    static const char *const switches[] = {
+        "--headless",  "--invisible",   "--nologo", "--norestore",
+        "--nodefault", "--nolockcheck", NULL,
+    };
+
+    g_ptr_array_add(argv, g_strdup(program));
+    g_ptr_array_add(argv,
+                    g_strconcat("-env:UserInstallation=", profile_uri, NULL));
+    for (guint i = 0; switches[i]; i++)
+        g_ptr_array_add(argv, g_strdup(switches[i]));
+    g_ptr_array_add(argv, g_strdup("--convert-to"));
+    g_ptr_array_add(argv, cq_convert_export_filter(type));
+    g_ptr_array_add(argv, g_strdup("--outdir"));
+    g_ptr_array_add(argv, g_build_filename(work, "out", NULL));
+    if (import != NULL)
+        g_ptr_array_add(argv, g_strconcat("--infilter=", import, NULL));
+    g_ptr_array_add(argv, g_strdup(input));
+    g_ptr_array_add(argv, NULL);
+    return (GStrv)g_ptr_array_free(argv, FALSE);
+}
+
 static gboolean
 run_soffice(const CqConvertOptions *options, const char *program,
             const char *work, const char *input, const CqDocType *type,
             GError **error)
 {
-    g_autofree char *profile = g_build_filename(work, "profile", NULL);
-    g_autofree char *profile_uri = g_filename_to_uri(profile, NULL, NULL);
-    g_autofree char *profile_arg =
-        g_strconcat("-env:UserInstallation=", profile_uri, NULL);
-    g_autofree char *outdir = g_build_filename(work, "out", NULL);
-    g_autofree char *import =
-        cq_convert_import_filter(type, options->text_encoding);
-    g_autofree char *infilter =
-        import ? g_strconcat("--infilter=", import, NULL) : NULL;
-    g_autofree char *export = cq_convert_export_filter(type);
-    const char *argv[] = {
-        program,        profile_arg,   "--headless",  "--invisible",
-        "--nologo",     "--norestore", "--nodefault", "--nolockcheck",
-        "--convert-to", export,        "--outdir",    outdir,
-        input,          NULL,          NULL,
-    };
-    if (infilter != NULL) { /* before the file, which it applies to */
-        argv[13] = argv[12];
-        argv[12] = infilter;
-    }
+    g_auto(GStrv) argv = soffice_argv(options, program, work, input, type);
     /* LibreOffice's own temporary files go into the work folder too. */
     g_auto(GStrv) env = g_environ_setenv(g_get_environ(), "TMPDIR", work, TRUE);
     CqRunResult run = {0};
 
-    log_command(argv);
+    log_command((const char *const *)argv);
     int slot = acquire_slot(options, error);
     if (slot < 0)
         return FALSE;
-    gboolean ok = cq_run_bounded(argv, (const char *const *)env, work,
-                                 options->timeout_ms, &run, error);
+    gboolean ok =
+        cq_run_bounded((const char *const *)argv, (const char *const *)env,
+                       work, options->timeout_ms, &run, error);
     close(slot);
     ok = ok && judge_run(options, &run, error);
     cq_run_result_clear(&run);
