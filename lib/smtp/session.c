@@ -472,6 +472,7 @@ cq_smtp_client_open(CqSmtpClient *client, CqSmtpResult *failure,
         !cq_smtp_conn_is_broken(client->conn))
         return TRUE;
     cq_smtp_client_drop(client);
+    info_clear(&client->info);
     client->n_messages = 0;
     if (connect_tcp(client, &f, &local) && greet(client, &f, &local) &&
         hello(client, &f, &local) && starttls(client, &f, &local) &&
@@ -491,7 +492,7 @@ cq_smtp_client_open(CqSmtpClient *client, CqSmtpResult *failure,
 const CqSmtpServerInfo *
 cq_smtp_client_get_info(CqSmtpClient *client)
 {
-    return client->conn != NULL ? &client->info : NULL;
+    return client->info.host != NULL ? &client->info : NULL;
 }
 
 guint
@@ -504,7 +505,6 @@ void
 cq_smtp_client_drop(CqSmtpClient *client)
 {
     g_clear_pointer(&client->conn, cq_smtp_conn_free);
-    info_clear(&client->info);
     cq_smtp_set_state(client, SMTP_CLOSED);
 }
 
@@ -526,6 +526,7 @@ cq_smtp_client_free(CqSmtpClient *client)
         return;
     cq_smtp_client_close(client);
     cq_tls_context_free(client->tls_context);
+    info_clear(&client->info);
     g_ptr_array_unref(client->reply.lines);
     g_free(client);
 }
