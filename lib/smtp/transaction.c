@@ -387,7 +387,8 @@ cq_smtp_transaction_finish(CqSmtpClient *client, CqSmtpJob *job)
         broken(client);
         return;
     }
-    cq_smtp_set_state(client, SMTP_READY);
+    if (client->state == SMTP_DOT) /* not when the next job is under way */
+        cq_smtp_set_state(client, SMTP_READY);
     if (!cq_smtp_reply_is_positive(&client->reply)) {
         cq_smtp_fail_result(r, CQ_SMTP_STAGE_DATA, &client->reply, TRUE,
                             NULL);
