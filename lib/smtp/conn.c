@@ -186,12 +186,12 @@ cq_smtp_conn_flush(CqSmtpConn *conn, int timeout_ms, GError **error)
 {
     gboolean ok;
 
-    if (conn->out->len == 0)
-        return TRUE;
     if (conn->broken) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_TEMPFAIL, "connection lost");
         return FALSE;
     }
+    if (conn->out->len == 0)
+        return TRUE;
     if (conn->tls != NULL)
         ok = cq_tls_write_all(conn->tls, conn->out->str, conn->out->len,
                               timeout_ms, error);

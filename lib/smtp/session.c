@@ -441,6 +441,8 @@ connect_tcp(CqSmtpClient *client, Failure *f, GError **error)
                                         cq_smtp_ms(s->timeout_connect), error);
     if (client->conn == NULL)
         return failed_io(f, CQ_SMTP_STAGE_CONNECT, "connect", error);
+    cq_smtp_conn_set_write_timeout(client->conn,
+                                   cq_smtp_ms(s->timeout_block));
     client->info.host = g_strdup(s->host);
     client->info.port = client->port;
     return !client->implicit_tls || handshake(client, f, error);

@@ -379,6 +379,17 @@ cq_smtp_transaction_finish(CqSmtpClient *client, CqSmtpJob *job)
     CqSmtpResult *r = &job->result;
     g_autoptr(GError) error = NULL;
 
+    /* A write that failed before "." was out: the server cannot have
+     * taken the message. */
+    if (!cq_smtp_conn_flush(client->conn,
+                            cq_smtp_ms(settings(client)->timeout_block),
+                            &error)) {
+        g_prefix_error(&error, "sending the message: ");
+        cq_smtp_fail_result(r, CQ_SMTP_STAGE_DATA, NULL, FALSE, error);
+        spread_failure(job, TRUE);
+        broken(client);
+        return;
+    }
     if (!read_reply(client, settings(client)->timeout_dot, &error)) {
         g_prefix_error(&error, "after the final \".\": ");
         cq_smtp_fail_result(r, CQ_SMTP_STAGE_DATA, NULL, FALSE, error);

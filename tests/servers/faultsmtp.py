@@ -53,7 +53,7 @@ class Script:
         self.cut_during_data = False  # close after the first body line
         self.silent_after_dot = False  # never answer "."
         self.delay = {}            # command word -> seconds before reply
-        self.close_after_messages = 0  # 421 and close after N messages
+        self.close_after_messages = 0  # 421 and close after N per connection
         self.settle = 0.0          # seconds of quiet that end a group
         for key, value in kw.items():
             if not hasattr(self, key):
@@ -72,6 +72,7 @@ class _Conn:
         self.group = []
         self.mail = None
         self.rcpts = []
+        self.n_messages = 0
 
     # ---- input and output
     def _recv(self):
@@ -257,7 +258,8 @@ class _Conn:
         replies = self.script.dot_replies
         self.send(replies[n - 1] if n <= len(replies)
                   else self.script.dot_default)
-        if n == self.script.close_after_messages:
+        self.n_messages += 1
+        if self.n_messages == self.script.close_after_messages:
             self.send("421 4.7.0 too many messages, closing")
             return False
         return True
