@@ -332,7 +332,8 @@ record_rcpt(Txn *t, guint i)
 }
 
 /* Reads the RCPT replies (sending each RCPT first when not pipelining).
- * FALSE when the connection failed. */
+ * FALSE when the connection failed (@error set) or the server answered
+ * 421 and is closing it (the last reply). */
 static gboolean
 read_rcpts(Txn *t, gboolean pipelining, GError **error)
 {
@@ -348,6 +349,8 @@ read_rcpts(Txn *t, gboolean pipelining, GError **error)
             return FALSE;
         }
         record_rcpt(t, i);
+        if (client->reply.code == 421) /* the server is closing */
+            return FALSE;
     }
     return TRUE;
 }
@@ -536,7 +539,8 @@ after_mail(Txn *t, gboolean more, gboolean pipelining)
         return CQ_TXN_DONE;
     }
     if (!read_rcpts(t, pipelining, &error)) {
-        fail_job(client, t->job, CQ_SMTP_STAGE_RECIPIENT, FALSE, error);
+        fail_job(client, t->job, CQ_SMTP_STAGE_RECIPIENT, error == NULL,
+                 error);
         broken(client);
         return CQ_TXN_DONE;
     }
