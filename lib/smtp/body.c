@@ -9,7 +9,8 @@
 #define BLOCK 65536
 
 typedef struct {
-    CqSmtpConn *conn;
+    CqSmtpSinkFunc func;
+    gpointer sink;
     gboolean line_start; /* the next byte starts a line */
     gboolean after_cr;   /* the last byte was CR */
     gint64 bytes;
@@ -18,7 +19,7 @@ typedef struct {
 static void
 emit(Stuffer *st, const char *data, gsize len)
 {
-    cq_smtp_conn_queue_data(st->conn, data, len);
+    st->func(st->sink, data, len);
     st->bytes += (gint64)len;
 }
 
@@ -40,20 +41,17 @@ stuff(Stuffer *st, const char *data, gsize len)
         } else {
             emit(st, p, (gsize)(stop - p) + (nl ? 1 : 0));
         }
-        if (stop > p)
-            st->after_cr = stop[-1] == '\r';
+        st->after_cr = nl == NULL && stop > p && stop[-1] == '\r';
         st->line_start = nl != NULL;
-        if (nl != NULL)
-            st->after_cr = FALSE;
         p = nl ? nl + 1 : end;
     }
 }
 
 gboolean
-cq_smtp_body_queue(CqSmtpConn *conn, GMimeStream *message, gint64 *bytes,
-                   GError **error)
+cq_smtp_body_copy(GMimeStream *message, CqSmtpSinkFunc func, gpointer sink,
+                  gint64 *bytes, GError **error)
 {
-    Stuffer st = {.conn = conn, .line_start = TRUE};
+    Stuffer st = {.func = func, .sink = sink, .line_start = TRUE};
     char *block = g_malloc(BLOCK);
     gboolean ok = TRUE;
 
@@ -67,18 +65,31 @@ cq_smtp_body_queue(CqSmtpConn *conn, GMimeStream *message, gint64 *bytes,
             ok = FALSE;
             break;
         }
-        if (n == 0 && g_mime_stream_eos(message))
+        if (n == 0)
             break;
         stuff(&st, block, (gsize)n);
     }
     g_free(block);
-    if (ok) {
-        if (!st.line_start)
-            emit(&st, "\r\n", 2);
-        cq_smtp_conn_queue_data(conn, ".\r\n", 3);
-    }
+    if (ok && !st.line_start)
+        emit(&st, "\r\n", 2);
     *bytes = st.bytes;
     return ok;
+}
+
+static void
+queue_sink(gpointer sink, const char *data, gsize len)
+{
+    cq_smtp_conn_queue_data(sink, data, len);
+}
+
+gboolean
+cq_smtp_body_queue(CqSmtpConn *conn, GMimeStream *message, gint64 *bytes,
+                   GError **error)
+{
+    if (!cq_smtp_body_copy(message, queue_sink, conn, bytes, error))
+        return FALSE;
+    cq_smtp_conn_queue_data(conn, ".\r\n", 3);
+    return TRUE;
 }
 
 GMimeStream *

@@ -302,7 +302,7 @@ cq_tls_write_all(CqTls *tls, const void *data, gsize len, int timeout_ms,
         }
         if (wait_io(tls->ssl, tls->fd, ret, deadline, &timed_out))
             continue;
-        g_autofree char *reason = openssl_reason();
+        ERR_clear_error();
         g_set_error(error, CQ_ERROR, CQ_ERROR_TEMPFAIL, "%s",
                     timed_out ? "the server took nothing in time"
                               : "connection lost");
