@@ -239,8 +239,7 @@ refuse_locally(Txn *t, CqErrorCode code, const char *enhanced,
     g_autofree char *text = g_strdup_vprintf(format, args);
     va_end(args);
     GError *error = g_error_new_literal(CQ_ERROR, code, text);
-    fail_job(t->client, t->job, CQ_SMTP_STAGE_SENDER, FALSE, error);
-    g_free(r->enhanced);
+    cq_smtp_fail_result(r, CQ_SMTP_STAGE_SENDER, NULL, FALSE, error);
     r->enhanced = g_strdup(enhanced);
     spread_failure(t->job, FALSE);
     g_error_free(error);

@@ -328,30 +328,34 @@ cq_tls_free(CqTls *tls)
     g_free(tls);
 }
 
+/* What was printed into @bio, as a new string; frees @bio. */
+static char *
+bio_text(BIO *bio)
+{
+    char *data = NULL;
+    long len = BIO_get_mem_data(bio, &data);
+    char *text = g_strndup(data, (gsize)MAX(len, 0));
+
+    BIO_free(bio);
+    return text;
+}
+
 static char *
 name_text(const X509_NAME *name)
 {
     BIO *bio = BIO_new(BIO_s_mem());
-    char *data = NULL;
 
     X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-    long len = BIO_get_mem_data(bio, &data);
-    char *text = g_strndup(data, (gsize)MAX(len, 0));
-    BIO_free(bio);
-    return text;
+    return bio_text(bio);
 }
 
 static char *
 time_text(const ASN1_TIME *time)
 {
     BIO *bio = BIO_new(BIO_s_mem());
-    char *data = NULL;
 
     ASN1_TIME_print(bio, time);
-    long len = BIO_get_mem_data(bio, &data);
-    char *text = g_strndup(data, (gsize)MAX(len, 0));
-    BIO_free(bio);
-    return text;
+    return bio_text(bio);
 }
 
 static char *
