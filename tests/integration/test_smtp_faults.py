@@ -448,6 +448,17 @@ class TransactionTest(FaultTest):
         self.assertEqual(len(server.messages), 3)
         self.assertEqual(server.connections, 3)
 
+    def test_parallel_connections(self):
+        server = self.serve()
+        to = [["r%d@werk.example" % i] for i in range(100)]
+        results, _ = self.drive(server, [{"to": t} for t in to],
+                                "connections = 3\n", mode="parallel")
+        self.assertEqual([r["outcome"] for r in results], ["sent"] * 100)
+        self.assertEqual([r["rcpts"][0]["address"] for r in results],
+                         [t[0] for t in to])
+        self.assertEqual(len(server.messages), 100)
+        self.assertEqual(server.connections, 3)
+
     def test_dot_stuffing_round_trip(self):
         server = self.serve()
         self.send_one(server)

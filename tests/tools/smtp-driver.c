@@ -2,11 +2,11 @@
  *
  *     smtp-driver CONFIG [--debug] < jobs.json > results.json
  *
- * Reads {"mode": "batch" | "each", "messages": [{"from": "a@b",
+ * Reads {"mode": "batch" | "each" | "parallel", "messages": [{"from": "a@b",
  * "to": ["c@d"], "orcpt": ["x@y"], "file": "msg.eml", "8bit": false,
  * "smtputf8": false, "envid": "ID", "notify": "success,failure",
  * "ret": "hdrs"}]} and sends the messages on one client, as one batch or
- * one call each.  Prints every result as JSON: outcome, stage, code,
+ * one call each, or over parallel connections ("parallel").  Prints every result as JSON: outcome, stage, code,
  * enhanced, text, downgraded, bytes and the recipients.  Events go to
  * standard error.
  */
@@ -130,8 +130,15 @@ load_jobs(JsonArray *messages, GPtrArray *envs, CqSmtpJob *jobs,
 }
 
 static void
-send_jobs(CqSmtpClient *client, const char *mode, CqSmtpJob *jobs, guint n)
+send_jobs(const CqConfig *config, CqSmtpClient *client, const char *mode,
+          CqSmtpJob *jobs, guint n)
 {
+    guint n_sent = 0;
+
+    if (strcmp(mode, "parallel") == 0) {
+        cq_smtp_send_parallel(config, jobs, n, &n_sent, NULL);
+        return;
+    }
     if (strcmp(mode, "batch") == 0) {
         cq_smtp_client_send_batch(client, jobs, n);
         return;
@@ -156,7 +163,7 @@ run(const CqConfig *config, JsonObject *input, GError **error)
     int code = 1;
 
     if (client != NULL && load_jobs(messages, envs, jobs, error)) {
-        send_jobs(client, mode, jobs, n);
+        send_jobs(config, client, mode, jobs, n);
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_array(b);
         for (guint i = 0; i < n; i++)
