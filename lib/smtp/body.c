@@ -55,9 +55,12 @@ cq_smtp_body_copy(GMimeStream *message, CqSmtpSinkFunc func, gpointer sink,
     char *block = g_malloc(BLOCK);
     gboolean ok = TRUE;
 
-    for (;;) {
+    /* A bounded stream (a substream) says -1 at its end, not 0. */
+    while (!g_mime_stream_eos(message)) {
         errno = 0;
         gssize n = g_mime_stream_read(message, block, BLOCK);
+        if (n < 0 && g_mime_stream_eos(message))
+            break;
         if (n < 0) {
             g_set_error(error, CQ_ERROR, CQ_ERROR_IO,
                         "reading the message: %s",

@@ -155,6 +155,9 @@ parse_extension(CqSmtpServerInfo *info, const char *line)
     g_auto(GStrv) words = g_strsplit_set(line, " =", -1);
     const char *keyword = words[0];
 
+    if (keyword == NULL || *keyword == '\0')
+        return;
+
     for (guint i = 0; i < G_N_ELEMENTS(extension_names); i++) {
         if (g_ascii_strcasecmp(keyword, extension_names[i].keyword) == 0)
             info->extensions |= extension_names[i].flag;

@@ -109,10 +109,30 @@ add_result(JsonBuilder *b, const CqSmtpResult *r)
     json_builder_end_object(b);
 }
 
+/* Each file is opened once; its jobs read it through their own
+ * substreams, so that many jobs may share one file. */
+static GMimeStream *
+job_stream(GHashTable *files, const char *path, GError **error)
+{
+    GMimeStream *file = g_hash_table_lookup(files, path);
+
+    if (file == NULL) {
+        file = g_mime_stream_fs_open(path, 0, 0, error);
+        if (file == NULL)
+            return NULL;
+        g_hash_table_insert(files, g_strdup(path), file);
+    }
+    return g_mime_stream_substream(file, 0, g_mime_stream_length(file));
+}
+
 static gboolean
 load_jobs(JsonArray *messages, GPtrArray *envs, CqSmtpJob *jobs,
           GError **error)
 {
+    g_autoptr(GHashTable) files =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                              g_object_unref);
+
     for (guint i = 0; i < json_array_get_length(messages); i++) {
         JsonObject *m = json_array_get_object_element(messages, i);
         CqSmtpEnvelope *env = envelope_from_json(m, error);
@@ -120,11 +140,10 @@ load_jobs(JsonArray *messages, GPtrArray *envs, CqSmtpJob *jobs,
             return FALSE;
         g_ptr_array_add(envs, env);
         const char *file = json_object_get_string_member(m, "file");
-        GMimeStream *stream = g_mime_stream_fs_open(file, 0, 0, error);
-        if (stream == NULL)
-            return FALSE;
         jobs[i].envelope = env;
-        jobs[i].message = stream;
+        jobs[i].message = job_stream(files, file, error);
+        if (jobs[i].message == NULL)
+            return FALSE;
     }
     return TRUE;
 }
