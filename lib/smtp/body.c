@@ -73,8 +73,8 @@ cq_smtp_body_copy(GMimeStream *message, CqSmtpSinkFunc func, gpointer sink,
         stuff(&st, block, (gsize)n);
     }
     g_free(block);
-    if (ok && !st.line_start)
-        emit(&st, "\r\n", 2);
+    if (ok && !st.line_start) /* the last line gets its line end */
+        emit(&st, st.after_cr ? "\n" : "\r\n", st.after_cr ? 1 : 2);
     *bytes = st.bytes;
     return ok;
 }

@@ -85,9 +85,11 @@ check_dsn_settings(CqSmtpClient *client, GError **error)
     if (s->dsn_notify != NULL &&
         !cq_smtp_notify_parse(s->dsn_notify, &client->dsn_notify, error))
         return FALSE;
-    client->dsn_ret = g_strcmp0(s->dsn_ret, "full") == 0   ? CQ_SMTP_RET_FULL
-                      : g_strcmp0(s->dsn_ret, "hdrs") == 0 ? CQ_SMTP_RET_HDRS
-                                                           : CQ_SMTP_RET_DEFAULT;
+    client->dsn_ret = CQ_SMTP_RET_DEFAULT;
+    if (g_strcmp0(s->dsn_ret, "full") == 0)
+        client->dsn_ret = CQ_SMTP_RET_FULL;
+    else if (g_strcmp0(s->dsn_ret, "hdrs") == 0)
+        client->dsn_ret = CQ_SMTP_RET_HDRS;
     return TRUE;
 }
 

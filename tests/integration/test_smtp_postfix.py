@@ -74,7 +74,8 @@ class PostfixTest(unittest.TestCase):
         return got[self.seen:]
 
     def sample(self):
-        body = self.box.write("text.txt", "Grüße aus der Qualitätssicherung\n"
+        body = self.box.write("text.txt",
+                              "Grüße aus der Qualitätssicherung\n"
                               ".Zeile mit Punkt\n\n..zwei Punkte\n")
         report = self.box.write("Prüfbericht.csv", "Maß;Wert\n" * 5000)
         return self.compose("--subject", "8D-2026-0042: Prüfbericht",

@@ -6,9 +6,9 @@
  * "to": ["c@d"], "orcpt": ["x@y"], "file": "msg.eml", "8bit": false,
  * "smtputf8": false, "envid": "ID", "notify": "success,failure",
  * "ret": "hdrs"}]} and sends the messages on one client, as one batch or
- * one call each, or over parallel connections ("parallel").  Prints every result as JSON: outcome, stage, code,
- * enhanced, text, downgraded, bytes and the recipients.  Events go to
- * standard error.
+ * one call each, or over parallel connections.  Prints every result as
+ * JSON: outcome, stage, code, enhanced, text, downgraded, bytes and the
+ * recipients.  Events go to standard error.
  */
 #include "common/config.h"
 #include "common/event.h"

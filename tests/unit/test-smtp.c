@@ -222,6 +222,7 @@ static const StuffCase stuff_cases[] = {
     {"a.b\r\n", "a.b\r\n"},
     {"\n\n", "\r\n\r\n"},
     {"cr\rinside\r\n", "cr\rinside\r\n"},
+    {"ends in cr\r", "ends in cr\r\n"},
 };
 
 static void
@@ -265,6 +266,24 @@ test_dot_stuffing_across_blocks(void)
     g_assert_cmpstr(out->str + n, ==, "\r\n..\r\n");
 }
 
+/* A bounded stream (what the outbox may hand over) ends with -1 from
+ * g_mime_stream_read(); that is its end, not an error. */
+static void
+test_copy_substream(void)
+{
+    const char *text = "skip\r\n.dot\r\nlast\r\n";
+    g_autoptr(GMimeStream) whole =
+        g_mime_stream_mem_new_with_buffer(text, strlen(text));
+    g_autoptr(GMimeStream) part = g_mime_stream_substream(whole, 6, 18);
+    g_autoptr(GString) out = g_string_new(NULL);
+    gint64 bytes = 0;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(cq_smtp_body_copy(part, to_string, out, &bytes, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(out->str, ==, "..dot\r\nlast\r\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -281,5 +300,6 @@ main(int argc, char **argv)
     g_test_add_func("/smtp/body/dot-stuffing", test_dot_stuffing);
     g_test_add_func("/smtp/body/dot-stuffing-across-blocks",
                     test_dot_stuffing_across_blocks);
+    g_test_add_func("/smtp/body/substream", test_copy_substream);
     return g_test_run();
 }
