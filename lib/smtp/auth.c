@@ -103,12 +103,13 @@ classify_reply(const CqSmtpReply *reply, const char *mechanism,
                 "AUTH %s: %s", mechanism, summary);
 }
 
-/* Sends @response (base64, may be "") masked and reads the reply. */
+/* Sends @line, traced as @shown, and reads the reply; the line is wiped
+ * from the output buffer once written. */
 static gboolean
 exchange(CqSmtpConn *conn, const char *line, const char *shown,
          CqSmtpReply *reply, int timeout_ms, GError **error)
 {
-    cq_smtp_conn_queue_line(conn, line, shown);
+    cq_smtp_conn_queue_secret_line(conn, line, shown);
     return cq_smtp_conn_read_reply(conn, reply, timeout_ms, error);
 }
 

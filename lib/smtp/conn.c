@@ -24,6 +24,7 @@ struct _CqSmtpConn {
     char *in;      /* READ_CHUNK + CQ_SMTP_REPLY_MAX_LINE bytes */
     gsize in_start, in_end;
     gboolean broken;
+    gboolean holds_secret; /* wipe the output buffer after writing */
     int write_timeout_ms; /* for writes forced by a full buffer */
 };
 
@@ -119,6 +120,8 @@ cq_smtp_conn_free(CqSmtpConn *conn)
         return;
     cq_tls_free(conn->tls);
     close(conn->fd);
+    if (conn->holds_secret)
+        explicit_bzero(conn->out->str, conn->out->len);
     g_string_free(conn->out, TRUE);
     g_free(conn->in);
     g_free(conn);
@@ -198,6 +201,9 @@ cq_smtp_conn_flush(CqSmtpConn *conn, int timeout_ms, GError **error)
     else
         ok = write_plain(conn, conn->out->str, conn->out->len, timeout_ms,
                          error);
+    if (conn->holds_secret)
+        explicit_bzero(conn->out->str, conn->out->len);
+    conn->holds_secret = FALSE;
     g_string_truncate(conn->out, 0);
     conn->broken |= !ok;
     return ok;
@@ -222,6 +228,14 @@ cq_smtp_conn_queue_line(CqSmtpConn *conn, const char *line,
     g_string_append(conn->out, line);
     g_string_append_len(conn->out, "\r\n", 2);
     maybe_flush(conn);
+}
+
+void
+cq_smtp_conn_queue_secret_line(CqSmtpConn *conn, const char *line,
+                               const char *shown)
+{
+    conn->holds_secret = TRUE;
+    cq_smtp_conn_queue_line(conn, line, shown);
 }
 
 void

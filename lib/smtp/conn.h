@@ -36,6 +36,11 @@ CqTls *cq_smtp_conn_get_tls(CqSmtpConn *conn);
 /* Queues @line and CRLF; traces it as @shown (NULL: as it is). */
 void cq_smtp_conn_queue_line(CqSmtpConn *conn, const char *line,
                              const char *shown);
+/* Queues @line like cq_smtp_conn_queue_line(), and has the output
+ * buffer wiped once it was written: for lines that carry credentials. */
+void cq_smtp_conn_queue_secret_line(CqSmtpConn *conn, const char *line,
+                                    const char *shown);
+
 /* Queues raw message bytes (not traced line by line). */
 void cq_smtp_conn_queue_data(CqSmtpConn *conn, const char *data, gsize len);
 gsize cq_smtp_conn_queued(CqSmtpConn *conn);

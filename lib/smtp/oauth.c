@@ -183,7 +183,7 @@ grant_form(const CqConfig *config, const char *cached_refresh,
         g_propagate_error(error, local);
         goto out;
     }
-    GString *form = g_string_new(NULL);
+    GString *form = g_string_sized_new(4096); /* no copies on growth */
     add_field(form, "grant_type",
               refresh ? "refresh_token" : "client_credentials");
     add_field(form, "refresh_token", refresh);

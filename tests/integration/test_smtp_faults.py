@@ -210,7 +210,7 @@ class TlsTest(FaultTest):
         r = self.send_one(server, "tls = starttls\ntls_required = yes\n"
                           "fingerprint = %s\n" % pin)
         self.assertOutcome(r, "sent", "none")
-        wrong = "00" + pin[2:]
+        wrong = ("1" if pin[0] == "0" else "0") + pin[1:]
         server = self.serve(starttls=True, cert=cert)
         r = self.send_one(server, "tls = starttls\ntls_required = yes\n"
                           "fingerprint = %s\n" % wrong)
