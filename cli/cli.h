@@ -51,5 +51,6 @@ CqLogLevel cli_log_level(const CqCli *cli);
 int cmd_send(CqCli *cli, int argc, char **argv);
 int cmd_demo(CqCli *cli, int argc, char **argv);
 int cmd_config(CqCli *cli, int argc, char **argv);
+int cmd_smtp_check(CqCli *cli, int argc, char **argv);
 
 #endif

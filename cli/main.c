@@ -11,6 +11,8 @@ static const CqCommand commands[] = {
     {"send", cmd_send, "compose a mail and send it", FALSE},
     {"demo", cmd_demo, "send sample mails through the whole flow", FALSE},
     {"config", cmd_config, "show the configuration in effect", FALSE},
+    {"smtp-check", cmd_smtp_check, "show what the SMTP server offers",
+     FALSE},
 };
 
 static const CqCommand *
