@@ -1,6 +1,7 @@
 /* caqmail send: compose one mail from options and send it. */
 #include "cli.h"
 
+#include "attach/prepare.h"
 #include "deliver/direct.h"
 #include "history/mails.h"
 #include "mime/build.h"
@@ -14,7 +15,7 @@
 typedef struct {
     char **to, **cc, **bcc, **attach, **headers;
     char *from, *subject, *body, *body_file, *html_file, *record;
-    gboolean print, copy_to_me, queue_only, json;
+    gboolean print, pdf, copy_to_me, queue_only, json;
 } SendOptions;
 
 static void
@@ -142,6 +143,11 @@ compose(const CqConfig *config, CqSession *session, const SendOptions *o,
             return NULL;
     }
     if (!cq_message_check(message, error))
+        return NULL;
+    CqConvertOptions convert = cq_convert_options_from_config(config);
+    if (o->pdf && !cq_attach_all_to_pdf(&convert, message,
+                                        config->message.max_attachment_size,
+                                        error))
         return NULL;
     return g_steal_pointer(&message);
 }
@@ -297,6 +303,8 @@ cmd_send(CqCli *cli, int argc, char **argv)
          "Add an HTML alternative read from FILE", "FILE"},
         {"attach", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.attach,
          "Attach FILE (repeatable)", "FILE"},
+        {"pdf", 0, 0, G_OPTION_ARG_NONE, &o.pdf,
+         "Convert every attachment that is not a PDF to PDF first", NULL},
         {"header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &o.headers,
          "Add a header 'Name: value' (repeatable)", "HEADER"},
         {"record", 'r', 0, G_OPTION_ARG_STRING, &o.record,

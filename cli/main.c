@@ -19,6 +19,8 @@ static const CqCommand commands[] = {
     {"user", cmd_user, "users, roles and permissions", FALSE},
     {"demo", cmd_demo, "send sample mails through the whole flow", FALSE},
     {"config", cmd_config, "show the configuration in effect", FALSE},
+    {"smtp-check", cmd_smtp_check, "show what the SMTP server offers",
+     FALSE},
 };
 
 static const CqCommand *

@@ -121,6 +121,14 @@ static const KeyDef keys[] = {
     {"gauges", "lab", KEY_STRING, NULL, OFF(gauges.lab)},
     {"gauges", "template", KEY_STRING, "collection",
      OFF(gauges.template_name)},
+
+    {"convert", "soffice", KEY_STRING, "soffice", OFF(convert.soffice)},
+    {"convert", "timeout", KEY_DURATION, "60s", OFF(convert.timeout)},
+    {"convert", "cache_dir", KEY_PATH, NULL, OFF(convert.cache_dir)},
+    {"convert", "max_parallel", KEY_INT, "0", OFF(convert.max_parallel), NULL,
+     0, 64},
+    {"convert", "text_encoding", KEY_CHOICE, "windows-1252",
+     OFF(convert.text_encoding), "windows-1252|iso-8859-1|iso-8859-15"},
 };
 
 /* The keys of a [remind.level.N] section. */
@@ -538,6 +546,9 @@ derive_settings(CqConfig *config)
     if (config->transport.maildir == NULL)
         config->transport.maildir =
             g_build_filename(config->general.data_dir, "maildir", NULL);
+    if (config->convert.cache_dir == NULL)
+        config->convert.cache_dir =
+            g_build_filename(config->general.data_dir, "convert", NULL);
     config->transport.kind = config->smtp.host != NULL
                                  ? CQ_TRANSPORT_SMTP
                                  : CQ_TRANSPORT_MAILDIR;

@@ -123,6 +123,14 @@ typedef struct {
 } CqGaugeSettings;
 
 typedef struct {
+    char *soffice;        /* LibreOffice's soffice: a name in PATH or a path */
+    gint64 timeout;       /* seconds per conversion, then it is killed */
+    char *cache_dir;      /* converted PDFs; default <data_dir>/convert */
+    gint64 max_parallel;  /* conversions at once, 0: one per processor */
+    char *text_encoding;  /* what text that is not UTF-8 is read as */
+} CqConvertSettings;
+
+typedef struct {
     char *path; /* the file that was read, NULL for built-in defaults */
     gboolean holds_secret;
     CqGeneralSettings general;
@@ -134,6 +142,7 @@ typedef struct {
     CqTemplateSettings templates;
     CqRemindSettings remind;
     CqGaugeSettings gauges;
+    CqConvertSettings convert;
 } CqConfig;
 
 /* Finds and reads the configuration as described above; @explicit_path may

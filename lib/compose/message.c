@@ -91,6 +91,7 @@ cq_attachment_free(CqAttachment *attachment)
     g_free(attachment->content_type);
     g_free(attachment->sha256);
     g_free(attachment->source);
+    g_free(attachment->source_sha256);
     g_free(attachment);
 }
 

@@ -109,7 +109,5 @@ cq_transport_new(const CqConfig *config, GError **error)
     case CQ_TRANSPORT_SMTP:
         break;
     }
-    g_set_error(error, CQ_ERROR, CQ_ERROR_UNAVAILABLE,
-                "SMTP delivery is not built into this caqmail");
-    return NULL;
+    return cq_transport_smtp_new(config, error);
 }

@@ -66,6 +66,9 @@ struct _CqTransport {
 
 /* The transport @config names: the local Maildir, or the SMTP server. */
 CqTransport *cq_transport_new(const CqConfig *config, GError **error);
+/* A transport to the SMTP server of @config, which must outlive it: one
+ * connection for all batches, opened when first needed. */
+CqTransport *cq_transport_smtp_new(const CqConfig *config, GError **error);
 /* A transport into the Maildir at @path. */
 CqTransport *cq_transport_maildir_new(const char *path);
 /* Whether messages for the transport of @config may use 8bit text

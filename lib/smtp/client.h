@@ -151,7 +151,9 @@ CqSmtpClient *cq_smtp_client_new(const CqConfig *config, GError **error);
 gboolean cq_smtp_client_open(CqSmtpClient *client, CqSmtpResult *failure,
                              GError **error);
 
-/* The server of the open session, or NULL when not connected. */
+/* The server of the open session, or of the last attempt to open one
+ * (as far as it got: a failed AUTH still shows the extensions); NULL
+ * before the first attempt. */
 const CqSmtpServerInfo *cq_smtp_client_get_info(CqSmtpClient *client);
 
 /* The number that tags this client's events (`session=N`). */
