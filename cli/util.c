@@ -10,12 +10,7 @@ CqSession *
 cli_open_session(CqCli *cli, int *exit_code)
 {
     g_autoptr(GError) error = NULL;
-    CqStoreOptions options = {
-        .durable = g_strcmp0(cli->config->store.sync, "full") == 0,
-        .busy_timeout_ms = cli->config->store.busy_timeout * 1000,
-    };
-    CqSession *session =
-        cq_session_open(cli->config->store.database, &options, cli->as, &error);
+    CqSession *session = cq_session_open_config(cli->config, cli->as, &error);
     if (session == NULL)
         *exit_code = cli_fail(cli, error);
     return session;

@@ -214,6 +214,16 @@ cq_session_open(const char *location, const CqStoreOptions *opts,
     return g_steal_pointer(&session);
 }
 
+CqSession *
+cq_session_open_config(const CqConfig *config, const char *as, GError **error)
+{
+    CqStoreOptions options = {
+        .durable = g_strcmp0(config->store.sync, "full") == 0,
+        .busy_timeout_ms = config->store.busy_timeout * 1000,
+    };
+    return cq_session_open(config->store.database, &options, as, error);
+}
+
 void
 cq_session_free(CqSession *session)
 {

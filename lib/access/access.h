@@ -15,6 +15,7 @@
 #ifndef CQ_ACCESS_ACCESS_H
 #define CQ_ACCESS_ACCESS_H
 
+#include "common/config.h"
 #include "store/store.h"
 
 typedef enum {
@@ -40,6 +41,10 @@ typedef struct {
  * login. */
 CqSession *cq_session_open(const char *location, const CqStoreOptions *opts,
                            const char *act_as, GError **error);
+/* Opens the database that @config names ([store] database, sync,
+ * busy_timeout) as cq_session_open() does. */
+CqSession *cq_session_open_config(const CqConfig *config, const char *act_as,
+                                  GError **error);
 /* A session over an open store (taken over) acting as @login; for tests
  * and services that authenticate users themselves. */
 CqSession *cq_session_new(CqStore *store, const char *login, GError **error);

@@ -65,10 +65,8 @@ main(int argc, char **argv)
         return 64;
     }
     g_autoptr(CqConfig) config = cq_config_load(NULL, &error);
-    CqStoreOptions options = {.durable = FALSE, .busy_timeout_ms = 60000};
     g_autoptr(CqSession) s =
-        config ? cq_session_open(config->store.database, &options, NULL, &error)
-               : NULL;
+        config ? cq_session_open_config(config, NULL, &error) : NULL;
     if (s == NULL || !enqueue(s, config, (guint)atoi(argv[1]),
                               (guint)MAX(atoi(argv[2]), 1), argv + 3, &error)) {
         fprintf(stderr, "outbox-driver: %s\n", error->message);
