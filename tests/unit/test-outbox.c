@@ -359,9 +359,11 @@ static const Tamper tampers[] = {
      "content has been changed"},
     {"UPDATE history SET actor = 'mallory' WHERE seq = 1", 1,
      "content has been changed"},
-    {"UPDATE history SET hash = '0' || substr(hash, 2) WHERE seq = 2", 2,
-     "content has been changed"},
-    {"UPDATE history SET prev_hash = 'f' || substr(prev_hash, 2)"
+    {"UPDATE history SET hash = CASE substr(hash, 1, 1) WHEN '0' THEN"
+     " '1' ELSE '0' END || substr(hash, 2) WHERE seq = 2",
+     2, "content has been changed"},
+    {"UPDATE history SET prev_hash = CASE substr(prev_hash, 1, 1)"
+     " WHEN 'f' THEN 'e' ELSE 'f' END || substr(prev_hash, 2)"
      " WHERE seq = 3",
      3, "link to the entry before does not match"},
     {"DELETE FROM delivery_result WHERE history_seq = 3;"
