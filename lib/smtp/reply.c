@@ -80,8 +80,11 @@ add_text(CqSmtpReply *reply, const char *text, const char *end)
     gsize n = enhanced_length(text, end, (char)('0' + reply->code / 100));
 
     if (n > 0) {
-        if (reply->enhanced[0] == '\0')
-            g_strlcpy(reply->enhanced, text, n + 1);
+        if (reply->enhanced[0] == '\0') {
+            /* The line is not NUL-terminated at @end: copy exactly n. */
+            memcpy(reply->enhanced, text, n);
+            reply->enhanced[n] = '\0';
+        }
         text += n;
         if (text < end && *text == ' ')
             text++;

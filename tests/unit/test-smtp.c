@@ -106,6 +106,24 @@ test_reply_empty_and_nul(void)
     g_ptr_array_unref(reply.lines);
 }
 
+/* A line that ends in its enhanced code, in a buffer without a NUL after
+ * it: the parser must read no byte past the line (AddressSanitizer run). */
+static void
+test_reply_enhanced_at_end(void)
+{
+    CqSmtpReply reply;
+    g_autoptr(GError) error = NULL;
+    char *line = g_malloc(9);
+
+    memcpy(line, "550 5.1.1", 9);
+    cq_smtp_reply_init(&reply);
+    g_assert_true(cq_smtp_reply_feed(&reply, line, 9, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(reply.enhanced, ==, "5.1.1");
+    g_free(line);
+    g_ptr_array_unref(reply.lines);
+}
+
 static void
 test_reply_bounds(void)
 {
@@ -293,6 +311,8 @@ main(int argc, char **argv)
     g_test_add_func("/smtp/reply/bad", test_reply_bad);
     g_test_add_func("/smtp/reply/empty-and-nul", test_reply_empty_and_nul);
     g_test_add_func("/smtp/reply/bounds", test_reply_bounds);
+    g_test_add_func("/smtp/reply/enhanced-at-end",
+                    test_reply_enhanced_at_end);
     g_test_add_func("/smtp/reply/summary-escapes",
                     test_reply_summary_escapes);
     g_test_add_func("/smtp/envelope/paths", test_envelope_paths);
