@@ -3,7 +3,7 @@
 
 #include "common/error.h"
 #include "store/chunks.h"
-#include "store/digest.h"
+#include "tls/digest.h"
 
 #include <string.h>
 

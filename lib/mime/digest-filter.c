@@ -1,8 +1,10 @@
 #include "mime/digest-filter.h"
 
+#include "tls/digest.h"
+
 struct _CqDigestFilter {
     GMimeFilter parent;
-    GChecksum *checksum;
+    CqSha256 *sha;
     gint64 size;
     gboolean restart; /* a reset happened; restart with the next data */
 };
@@ -16,11 +18,11 @@ pass(GMimeFilter *filter, char *in, size_t len, size_t prespace, char **out,
     CqDigestFilter *self = CQ_DIGEST_FILTER(filter);
 
     if (self->restart && len > 0) {
-        g_checksum_reset(self->checksum);
+        cq_sha256_reset(self->sha);
         self->size = 0;
         self->restart = FALSE;
     }
-    g_checksum_update(self->checksum, (const guchar *)in, (gssize)len);
+    cq_sha256_update(self->sha, in, len);
     self->size += (gint64)len;
     *out = in;
     *outlen = len;
@@ -42,7 +44,7 @@ copy(GMimeFilter *filter)
 static void
 finalize(GObject *object)
 {
-    g_checksum_free(CQ_DIGEST_FILTER(object)->checksum);
+    cq_sha256_free(CQ_DIGEST_FILTER(object)->sha);
     G_OBJECT_CLASS(cq_digest_filter_parent_class)->finalize(object);
 }
 
@@ -61,7 +63,7 @@ cq_digest_filter_class_init(CqDigestFilterClass *klass)
 static void
 cq_digest_filter_init(CqDigestFilter *self)
 {
-    self->checksum = g_checksum_new(G_CHECKSUM_SHA256);
+    self->sha = cq_sha256_new();
 }
 
 GMimeFilter *
@@ -73,8 +75,7 @@ cq_digest_filter_new(void)
 char *
 cq_digest_filter_get_hex(CqDigestFilter *filter)
 {
-    g_autoptr(GChecksum) copy = g_checksum_copy(filter->checksum);
-    return g_strdup(g_checksum_get_string(copy));
+    return cq_sha256_peek_hex(filter->sha);
 }
 
 gint64

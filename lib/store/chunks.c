@@ -1,7 +1,7 @@
 #include "store/chunks.h"
 
 #include "common/error.h"
-#include "store/digest.h"
+#include "tls/digest.h"
 
 #include <string.h>
 

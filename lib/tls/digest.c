@@ -1,4 +1,4 @@
-#include "store/digest.h"
+#include "tls/digest.h"
 
 #include <openssl/evp.h>
 
@@ -23,14 +23,14 @@ cq_sha256_update(CqSha256 *sha, const void *data, gsize len)
         EVP_DigestUpdate(sha->ctx, data, len);
 }
 
-char *
-cq_sha256_hex(CqSha256 *sha)
+static char *
+final_hex(EVP_MD_CTX *ctx)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     static const char hex[] = "0123456789abcdef";
 
-    EVP_DigestFinal_ex(sha->ctx, md, &len);
+    EVP_DigestFinal_ex(ctx, md, &len);
     char *out = g_malloc(len * 2 + 1);
     for (unsigned int i = 0; i < len; i++) {
         out[2 * i] = hex[md[i] >> 4];
@@ -38,6 +38,31 @@ cq_sha256_hex(CqSha256 *sha)
     }
     out[len * 2] = '\0';
     return out;
+}
+
+char *
+cq_sha256_hex(CqSha256 *sha)
+{
+    return final_hex(sha->ctx);
+}
+
+char *
+cq_sha256_peek_hex(const CqSha256 *sha)
+{
+    EVP_MD_CTX *copy = EVP_MD_CTX_new();
+
+    if (copy == NULL || !EVP_MD_CTX_copy_ex(copy, sha->ctx))
+        g_error("SHA-256: OpenSSL cannot copy a digest");
+    char *out = final_hex(copy);
+    EVP_MD_CTX_free(copy);
+    return out;
+}
+
+void
+cq_sha256_reset(CqSha256 *sha)
+{
+    if (!EVP_DigestInit_ex(sha->ctx, EVP_sha256(), NULL))
+        g_error("SHA-256: OpenSSL cannot initialise a digest");
 }
 
 void
