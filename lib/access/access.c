@@ -131,9 +131,11 @@ grant_role(CqStore *store, const char *login, const char *role, GError **error)
     return cq_stmt_run(stmt, error);
 }
 
-/* The creator of a new database and root administer it. */
+/* The creator of a new database and root administer it.  Runs in the
+ * transaction that creates the schema: a process that opens the database
+ * a moment later already finds them. */
 static gboolean
-bootstrap(CqStore *store, GError **error)
+bootstrap(CqStore *store, gpointer data, GError **error)
 {
     g_autofree char *creator = cq_os_login();
     const char *admins[] = {creator, "root"};
@@ -194,15 +196,16 @@ CqSession *
 cq_session_open(const char *location, const CqStoreOptions *opts,
                 const char *as, GError **error)
 {
-    gboolean created = FALSE;
-    CqStore *store = cq_store_open(location, opts, &created, error);
+    CqStoreOptions options;
+    if (opts != NULL)
+        options = *opts;
+    else
+        cq_store_options_init(&options);
+    options.on_create = bootstrap;
+    CqStore *store = cq_store_open(location, &options, NULL, error);
 
     if (store == NULL)
         return NULL;
-    if (created && !bootstrap(store, error)) {
-        cq_store_close(store);
-        return NULL;
-    }
     g_autofree char *login = cq_os_login();
     g_autoptr(CqSession) session = cq_session_new(store, login, error);
     if (session == NULL) {

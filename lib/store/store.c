@@ -345,7 +345,8 @@ apply_migration(CqStore *store, const CqMigration *migration, GError **error)
 /* Brings the schema up to date under the write lock, so that two
  * processes opening a new file do not both create it. */
 static gboolean
-migrate(CqStore *store, gboolean *created, GError **error)
+migrate(CqStore *store, const CqStoreOptions *options, gboolean *created,
+        GError **error)
 {
     guint count = 0;
     const CqMigration *migrations = cq_schema_migrations(&count);
@@ -370,6 +371,8 @@ migrate(CqStore *store, gboolean *created, GError **error)
         if (migrations[i].version > store->version)
             ok = apply_migration(store, &migrations[i], error);
     }
+    if (ok && *created && options->on_create != NULL)
+        ok = options->on_create(store, options->on_create_data, error);
     if (!ok) {
         cq_store_rollback(store);
         return FALSE;
@@ -391,21 +394,30 @@ pick_backend(const char *location, GError **error)
     return &cq_backend_sqlite;
 }
 
+void
+cq_store_options_init(CqStoreOptions *options)
+{
+    *options = (CqStoreOptions){
+        .durable = TRUE,
+        .busy_timeout_ms = 60000,
+    };
+}
+
 CqStore *
 cq_store_open(const char *location, const CqStoreOptions *options,
               gboolean *created, GError **error)
 {
-    static const CqStoreOptions defaults = {
-        .durable = TRUE,
-        .busy_timeout_ms = 60000,
-    };
+    CqStoreOptions defaults;
     gboolean fresh = FALSE;
     const CqBackend *backend = pick_backend(location, error);
 
     if (backend == NULL)
         return NULL;
-    gpointer conn =
-        backend->open(location, options ? options : &defaults, error);
+    if (options == NULL) {
+        cq_store_options_init(&defaults);
+        options = &defaults;
+    }
+    gpointer conn = backend->open(location, options, error);
     if (conn == NULL)
         return NULL;
 
@@ -413,10 +425,10 @@ cq_store_open(const char *location, const CqStoreOptions *options,
     store->backend = backend;
     store->conn = conn;
     store->location = g_strdup(location);
-    store->durable = options ? options->durable : defaults.durable;
+    store->durable = options->durable;
     store->stmts =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, stmt_free);
-    if (!migrate(store, &fresh, error))
+    if (!migrate(store, options, &fresh, error))
         return NULL;
     if (created != NULL)
         *created = fresh;

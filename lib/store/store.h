@@ -43,10 +43,21 @@ typedef enum {
     CQ_STEP_DONE,
 } CqStep;
 
+/* Runs inside the transaction that creates the schema of a new database,
+ * so that whatever it writes exists as soon as the schema does. */
+typedef gboolean (*CqStoreCreateFunc)(CqStore *store, gpointer data,
+                                      GError **error);
+
 typedef struct {
-    gboolean durable;       /* every commit reaches the disk (fsync) */
-    gint64 busy_timeout_ms; /* how long to wait for another writer */
+    gboolean durable;            /* every commit reaches the disk (fsync) */
+    gint64 busy_timeout_ms;      /* how long to wait for another writer */
+    CqStoreCreateFunc on_create; /* may be NULL */
+    gpointer on_create_data;
 } CqStoreOptions;
+
+/* Fills @options with the defaults: durable commits, a minute of waiting
+ * for another writer, no creation hook. */
+void cq_store_options_init(CqStoreOptions *options);
 
 /* Opens the database at @location (a file path, or a backend URI) and
  * brings its schema up to date; the file and its folder are created on

@@ -4,11 +4,12 @@ commands, on the embedded SQLite database of a sandbox."""
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from caqtest import SandboxTest, parse  # noqa: E402
+from caqtest import CAQMAIL, SandboxTest, parse  # noqa: E402
 
 DEPARTMENTS = """\
 ident,name,email,head
@@ -296,6 +297,24 @@ class SendTest(StoreTest):
                 "SELECT MAX(version) FROM schema_version").fetchone()[0]
         self.assertEqual(mode, "wal")
         self.assertEqual(version, 1)
+
+
+class FreshDatabaseTest(SandboxTest):
+
+    def test_processes_racing_to_create_it_are_all_administrators(self):
+        """Several commands at once on a database that does not exist
+        yet: one creates it, and every one of them finds its creator and
+        root registered as administrators."""
+        procs = [subprocess.Popen(
+            [CAQMAIL, "send", "--queue-only", "--to", "a@werk.example",
+             "--subject", "race %d" % i],
+            env=self.box.env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE) for i in range(6)]
+        for proc in procs:
+            _, err = proc.communicate(timeout=120)
+            self.assertEqual(proc.returncode, 0, err.decode())
+        proc = self.box.run("outbox", "list", "--json", check=0)
+        self.assertEqual(len(json.loads(proc.stdout)), 6)
 
 
 class PermissionTest(StoreTest):
