@@ -14,15 +14,25 @@
 static void
 put(GString *out, const char *key, const char *value)
 {
+    char length[24];
+
     if (value == NULL)
         value = "";
-    g_string_append_printf(out, "%s=%zu:%s\n", key, strlen(value), value);
+    gsize len = strlen(value);
+    g_snprintf(length, sizeof length, "%" G_GSIZE_FORMAT, len);
+    g_string_append(out, key);
+    g_string_append_c(out, '=');
+    g_string_append(out, length);
+    g_string_append_c(out, ':');
+    g_string_append_len(out, value, (gssize)len);
+    g_string_append_c(out, '\n');
 }
 
 static void
 put_int(GString *out, const char *key, gint64 value)
 {
-    g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, value);
+    char text[24];
+    g_snprintf(text, sizeof text, "%" G_GINT64_FORMAT, value);
     put(out, key, text);
 }
 
@@ -126,9 +136,12 @@ entry_read(Entry *e, CqStmt *stmt)
 
 #define ENTRY_COLUMNS "seq, kind, mail_id, actor, at, detail, prev_hash, hash"
 
-/* The hash of entry @e over its canonical content; newly allocated. */
+/* The hash of entry @e over its canonical content; newly allocated.
+ * @with_results: whether the entry may have delivery results (an entry
+ * appended in one step has none). */
 static char *
-entry_hash(CqStore *store, const Entry *e, GError **error)
+entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
+              GError **error)
 {
     g_autoptr(GString) out = g_string_new(CHAIN_FORMAT "\n");
 
@@ -141,12 +154,19 @@ entry_hash(CqStore *store, const Entry *e, GError **error)
     put(out, "prev", e->prev);
     if (strcmp(e->kind, "queued") == 0 && !put_mail(store, out, e->mail, error))
         return NULL;
-    if (!put_rows(store, out, "result",
+    if (with_results &&
+        !put_rows(store, out, "result",
                   "SELECT rcpt_id, status, code, reply FROM delivery_result"
                   " WHERE history_seq = ? ORDER BY id",
                   result_names, e->seq, error))
         return NULL;
     return cq_sha256_of(out->str, out->len);
+}
+
+static char *
+entry_hash(CqStore *store, const Entry *e, GError **error)
+{
+    return entry_hash_of(store, e, TRUE, error);
 }
 
 static gboolean
@@ -179,36 +199,67 @@ write_head(CqStore *store, gint64 seq, const char *hash, GError **error)
     return cq_stmt_run(stmt, error);
 }
 
+static gboolean
+insert_entry(CqStore *store, const Entry *e, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "INSERT INTO history (seq, kind, mail_id, actor, at, detail,"
+        " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, e->seq);
+    cq_stmt_bind_text(stmt, 2, e->kind);
+    if (e->mail != 0)
+        cq_stmt_bind_int(stmt, 3, e->mail);
+    else
+        cq_stmt_bind_null(stmt, 3);
+    cq_stmt_bind_text(stmt, 4, e->actor);
+    cq_stmt_bind_int(stmt, 5, e->at);
+    cq_stmt_bind_text(stmt, 6, e->detail);
+    cq_stmt_bind_text(stmt, 7, e->prev);
+    cq_stmt_bind_text(stmt, 8, e->hash);
+    return cq_stmt_run(stmt, error);
+}
+
+/* Starts entry @e after the head; an empty head hash means that the
+ * last entry was begun and not sealed. */
+static gboolean
+start_entry(CqStore *store, Entry *e, const char *kind, gint64 mail_id,
+            const char *actor, const char *detail, GError **error)
+{
+    gint64 last = 0;
+
+    if (!read_head(store, &last, &e->prev, error))
+        return FALSE;
+    g_return_val_if_fail(*e->prev != '\0', FALSE);
+    e->seq = last + 1;
+    e->kind = g_strdup(kind);
+    e->mail = mail_id;
+    e->actor = g_strdup(actor);
+    e->at = cq_store_now();
+    e->detail = g_strdup(detail ? detail : "");
+    return TRUE;
+}
+
 gboolean
 cq_history_begin(CqStore *store, const char *kind, gint64 mail_id,
                  const char *actor, const char *detail, gint64 *seq,
                  GError **error)
 {
-    g_autofree char *prev = NULL;
-    gint64 last = 0;
+    Entry e = {0};
 
-    if (!read_head(store, &last, &prev, error))
-        return FALSE;
-    g_return_val_if_fail(*prev != '\0', FALSE); /* the last one is sealed */
-    CqStmt *stmt = cq_store_stmt(
-        store,
-        "INSERT INTO history (seq, kind, mail_id, actor, at, detail,"
-        " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, '')",
-        error);
-    if (stmt == NULL)
-        return FALSE;
-    *seq = last + 1;
-    cq_stmt_bind_int(stmt, 1, *seq);
-    cq_stmt_bind_text(stmt, 2, kind);
-    if (mail_id != 0)
-        cq_stmt_bind_int(stmt, 3, mail_id);
-    else
-        cq_stmt_bind_null(stmt, 3);
-    cq_stmt_bind_text(stmt, 4, actor);
-    cq_stmt_bind_int(stmt, 5, cq_store_now());
-    cq_stmt_bind_text(stmt, 6, detail ? detail : "");
-    cq_stmt_bind_text(stmt, 7, prev);
-    return cq_stmt_run(stmt, error) && write_head(store, *seq, "", error);
+    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail,
+                              error);
+    if (ok) {
+        e.hash = g_strdup("");
+        ok = insert_entry(store, &e, error) &&
+             write_head(store, e.seq, "", error);
+        *seq = e.seq;
+    }
+    entry_clear(&e);
+    return ok;
 }
 
 static gboolean
@@ -246,13 +297,21 @@ cq_history_seal(CqStore *store, gint64 seq, GError **error)
     return cq_stmt_run(stmt, error) && write_head(store, seq, hash, error);
 }
 
+/* An entry without delivery results is hashed before it is written, and
+ * written once. */
 gboolean
 cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
                   const char *actor, const char *detail, GError **error)
 {
-    gint64 seq = 0;
-    return cq_history_begin(store, kind, mail_id, actor, detail, &seq, error) &&
-           cq_history_seal(store, seq, error);
+    Entry e = {0};
+
+    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail,
+                              error) &&
+                  (e.hash = entry_hash_of(store, &e, FALSE, error)) != NULL &&
+                  insert_entry(store, &e, error) &&
+                  write_head(store, e.seq, e.hash, error);
+    entry_clear(&e);
+    return ok;
 }
 
 gboolean
