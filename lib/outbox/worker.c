@@ -559,14 +559,17 @@ record_mail(CqStore *store, CqTransportMail *m, const char *worker,
     return ok;
 }
 
-/* Commits the results of a whole batch at once. */
+/* Commits the results of a whole batch at once.  The commit need not
+ * wait for the disk: it survives a crash of the process, and what a power
+ * failure takes is only that these mails went out; they are then claimed
+ * and sent once more, like any mail in flight. */
 static gboolean
 record_batch(CqStore *store, GPtrArray *mails, const char *worker,
              const CqDeliverOptions *o, CqDeliverStats *stats, GError **error)
 {
     CqDeliverStats before = *stats;
 
-    if (!cq_store_begin(store, CQ_TX_WRITE, error))
+    if (!cq_store_begin_relaxed(store, error))
         return FALSE;
     for (guint i = 0; i < mails->len; i++) {
         if (!record_mail(store, mails->pdata[i], worker, o, stats, error)) {
