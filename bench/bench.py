@@ -8,6 +8,7 @@ ratios of one run only.
 """
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -342,11 +343,10 @@ def big_attachment(ctx):
             walls.append(time.monotonic() - m.started)
             rss = max(rss, m.rss_kib)
             m.close()
-        raw = subprocess.run(
-            [CAQMAIL, "-q", "outbox", "list", "--json"], env=home.env,
+        listed = subprocess.run(
+            [CAQMAIL, "-q", "history", "list", "--json"], env=home.env,
             capture_output=True, check=True, text=True).stdout
-        size = max(int(x) for x in
-                   __import__("re").findall(r'"size"\s*:\s*(\d+)', raw))
+        size = max(mail["size"] for mail in json.loads(listed))
     finally:
         home.close()
     refs = []
