@@ -276,10 +276,11 @@ store_content(CqStore *store, const Spooled *s, gint64 *content,
 static gboolean
 next_number(CqStore *store, gint64 *number, GError **error)
 {
-    CqStmt *stmt = cq_store_stmt(store,
-                                 "UPDATE document_counter SET last = last + 1"
-                                 " WHERE id = 1 RETURNING last",
-                                 error);
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "UPDATE document_counter SET last_number = last_number + 1"
+        " WHERE id = 1 RETURNING last_number",
+        error);
     return stmt != NULL && cq_stmt_int_result(stmt, 0, number, error);
 }
 

@@ -211,8 +211,8 @@ static const char *const v2[] = {
     /* The last number given out: DOC-n are counted without gaps. */
     "CREATE TABLE document_counter ("
     " id {int} PRIMARY KEY CHECK (id = 1),"
-    " last {int} NOT NULL)",
-    "INSERT INTO document_counter (id, last) VALUES (1, 0)",
+    " last_number {int} NOT NULL)",
+    "INSERT INTO document_counter (id, last_number) VALUES (1, 0)",
 
     "CREATE TABLE document ("
     " id {int} PRIMARY KEY,"
