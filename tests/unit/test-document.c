@@ -313,7 +313,7 @@ test_changed_content_is_refused(Fixture *f, gconstpointer data)
 
     g_assert_true(cq_store_exec(
         f->admin->store, "UPDATE document_chunk SET data = X'4772'", &error));
-    g_assert_null(export(f->admin, "DOC-1", &error));
+    g_assert_null(export(f->admin, doc->id, &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_FAILED);
     g_assert_nonnull(strstr(error->message, "does not match its SHA-256"));
 }
@@ -360,7 +360,7 @@ test_attach_and_chain(Fixture *f, gconstpointer data)
     CqVerifyResult r = {0};
 
     g_assert_no_error(error);
-    gint64 mail = enqueue_with(f->admin, "DOC-1", spool);
+    gint64 mail = enqueue_with(f->admin, doc->id, spool);
     g_autoptr(CqDocument) again = cq_document_get(f->admin, "DOC-1", &error);
     g_assert_cmpuint(again->mails->len, ==, 1);
     g_assert_cmpint(g_array_index(again->mails, gint64, 0), ==, mail);
@@ -397,7 +397,7 @@ test_attach_over_limit(Fixture *f, gconstpointer data)
     g_autoptr(CqDocumentSpool) spool = cq_document_spool_new(&error);
     g_autoptr(CqMessage) m = cq_message_new(CQ_ORIGIN_DOCUMENT);
 
-    g_assert_null(cq_document_attach(f->admin, m, "DOC-1", spool, 5, &error));
+    g_assert_null(cq_document_attach(f->admin, m, doc->id, spool, 5, &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE);
     g_assert_cmpuint(m->attachments->len, ==, 0);
     g_clear_error(&error);
