@@ -36,17 +36,28 @@ put_int(GString *out, const char *key, gint64 value)
     put(out, key, text);
 }
 
+/* Puts the columns @names, then those of @later (may be NULL) that are
+ * not NULL: columns added to a table after entries were written, which
+ * keep their hash that way. */
 static void
-put_columns(GString *out, CqStmt *stmt, const char *const *names)
+put_columns(GString *out, CqStmt *stmt, const char *const *names,
+            const char *const *later)
 {
-    for (int i = 0; names[i]; i++)
+    int i = 0;
+
+    for (; names[i]; i++)
         put(out, names[i], cq_stmt_text(stmt, i));
+    for (int k = 0; later && later[k]; k++) {
+        if (!cq_stmt_is_null(stmt, i + k))
+            put(out, later[k], cq_stmt_text(stmt, i + k));
+    }
 }
 
 /* Appends every row of @sql (bound to @id) to @out, one block a row. */
 static gboolean
-put_rows(CqStore *store, GString *out, const char *block, const char *sql,
-         const char *const *names, gint64 id, GError **error)
+put_rows_later(CqStore *store, GString *out, const char *block, const char *sql,
+               const char *const *names, const char *const *later, gint64 id,
+               GError **error)
 {
     CqStmt *stmt = cq_store_stmt(store, sql, error);
     CqStep step = CQ_STEP_ERROR;
@@ -56,10 +67,17 @@ put_rows(CqStore *store, GString *out, const char *block, const char *sql,
     cq_stmt_bind_int(stmt, 1, id);
     while ((step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
         g_string_append_printf(out, "[%s]\n", block);
-        put_columns(out, stmt, names);
+        put_columns(out, stmt, names, later);
     }
     cq_stmt_reset(stmt);
     return step == CQ_STEP_DONE;
+}
+
+static gboolean
+put_rows(CqStore *store, GString *out, const char *block, const char *sql,
+         const char *const *names, gint64 id, GError **error)
+{
+    return put_rows_later(store, out, block, sql, names, NULL, id, error);
 }
 
 static const char *const mail_names[] = {
@@ -73,6 +91,7 @@ static const char *const rcpt_names[] = {
 static const char *const att_names[] = {
     "position", "filename", "content_type", "size", "sha256", "source", NULL,
 };
+static const char *const att_later[] = {"source_sha256", NULL};
 static const char *const result_names[] = {
     "rcpt", "status", "code", "reply", NULL,
 };
@@ -92,11 +111,12 @@ put_mail(CqStore *store, GString *out, gint64 mail, GError **error)
                     "SELECT id, position, kind, address, display, source"
                     " FROM mail_rcpt WHERE mail_id = ? ORDER BY position",
                     rcpt_names, mail, error) &&
-           put_rows(store, out, "attachment",
-                    "SELECT position, filename, content_type, size, sha256,"
-                    " source FROM mail_attachment WHERE mail_id = ?"
-                    " ORDER BY position",
-                    att_names, mail, error);
+           put_rows_later(store, out, "attachment",
+                          "SELECT position, filename, content_type, size,"
+                          " sha256, source, source_sha256"
+                          " FROM mail_attachment WHERE mail_id = ?"
+                          " ORDER BY position",
+                          att_names, att_later, mail, error);
 }
 
 typedef struct {

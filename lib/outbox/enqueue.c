@@ -159,8 +159,8 @@ insert_attachments(CqStore *store, const CqMessage *m, gint64 id,
         CqStmt *stmt = cq_store_stmt(
             store,
             "INSERT INTO mail_attachment (mail_id, position, filename,"
-            " content_type, size, sha256, source) VALUES (?, ?, ?, ?, ?, ?,"
-            " ?)",
+            " content_type, size, sha256, source, source_sha256)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             error);
         if (stmt == NULL)
             return FALSE;
@@ -171,6 +171,7 @@ insert_attachments(CqStore *store, const CqMessage *m, gint64 id,
         cq_stmt_bind_int(stmt, 5, a->size);
         cq_stmt_bind_text(stmt, 6, a->sha256 ? a->sha256 : "");
         cq_stmt_bind_text(stmt, 7, a->source);
+        cq_stmt_bind_text(stmt, 8, a->source_sha256);
         if (!cq_stmt_run(stmt, error))
             return FALSE;
     }
