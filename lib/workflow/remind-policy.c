@@ -75,7 +75,8 @@ parse_role(const CqConfig *config, const char *section, const char *key,
 /* Parses a comma-separated list of roles. */
 static gboolean
 parse_roles(const CqConfig *config, const char *section, const char *key,
-            const char *text, CqRemindRole **roles, guint *n_roles, GError **error)
+            const char *text, CqRemindRole **roles, guint *n_roles,
+            GError **error)
 {
     g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
     guint n = g_strv_length(parts);
