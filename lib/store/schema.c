@@ -9,7 +9,8 @@
  *   mail      record, mail, mail_rcpt, mail_attachment, mail_chunk (the
  *             raw message in fixed-size pieces), outbox (the working
  *             state of delivery), history with history_head (the hash
- *             chain) and delivery_result (per recipient and attempt).
+ *             chain) and delivery_result (per recipient and attempt);
+ *   workflow  measure, gauge and their events (version 2).
  * Everything in history and the rows it covers is only ever appended.
  */
 #include "store/backend.h"
@@ -190,8 +191,82 @@ static const char *const v1[] = {
     NULL,
 };
 
+/* Measures and gauges: what reminders and collection lists are about.
+ *
+ * A measure belongs to a record and has a responsible person and a due
+ * date (YYYY-MM-DD, which sorts as text); `level` is the reminder level it
+ * stands at (0: none yet), changed only together with the mail that
+ * reminds of it and on the condition that it still holds the value read,
+ * so that two reminder runs at once cannot both send.  A gauge has a
+ * holder, its next calibration date and the day it was last put on a
+ * collection list.  measure_event and gauge_event are their own
+ * histories: changes, and each mail with the history entry that records
+ * it. */
+static const char *const v2[] = {
+    "CREATE TABLE measure ("
+    " id {serial},"
+    " ident TEXT NOT NULL UNIQUE,"
+    " record_id {int} NOT NULL REFERENCES record(id),"
+    " title TEXT NOT NULL,"
+    " responsible_id {int} NOT NULL REFERENCES person(id),"
+    " due TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('open', 'done', 'cancelled')),"
+    " level {int} NOT NULL DEFAULT 0,"
+    " link TEXT,"
+    " owner TEXT NOT NULL,"
+    " created {int} NOT NULL,"
+    " updated {int} NOT NULL)",
+    "CREATE INDEX measure_due ON measure(status, due)",
+    "CREATE INDEX measure_level ON measure(status, level)",
+    "CREATE INDEX measure_responsible ON measure(responsible_id)",
+    "CREATE INDEX measure_record ON measure(record_id)",
+
+    "CREATE TABLE measure_event ("
+    " id {serial},"
+    " measure_id {int} NOT NULL REFERENCES measure(id),"
+    " at {int} NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " level {int} NOT NULL DEFAULT 0,"
+    " mail_id {int} REFERENCES mail(id),"
+    " history_seq {int} REFERENCES history(seq),"
+    " detail TEXT NOT NULL)",
+    "CREATE INDEX measure_event_measure ON measure_event(measure_id, id)",
+    "CREATE INDEX measure_event_mail ON measure_event(mail_id)",
+
+    "CREATE TABLE gauge ("
+    " id {serial},"
+    " inventory TEXT NOT NULL UNIQUE,"
+    " description TEXT NOT NULL,"
+    " holder_id {int} NOT NULL REFERENCES person(id),"
+    " location TEXT NOT NULL DEFAULT '',"
+    " interval_months {int} NOT NULL,"
+    " due TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('in-use',"
+    " 'collection-requested', 'in-calibration', 'blocked')),"
+    " last_listed TEXT,"
+    " created {int} NOT NULL,"
+    " updated {int} NOT NULL)",
+    "CREATE INDEX gauge_due ON gauge(status, due)",
+    "CREATE INDEX gauge_holder ON gauge(holder_id)",
+
+    "CREATE TABLE gauge_event ("
+    " id {serial},"
+    " gauge_id {int} NOT NULL REFERENCES gauge(id),"
+    " at {int} NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " mail_id {int} REFERENCES mail(id),"
+    " history_seq {int} REFERENCES history(seq),"
+    " detail TEXT NOT NULL)",
+    "CREATE INDEX gauge_event_gauge ON gauge_event(gauge_id, id)",
+    "CREATE INDEX gauge_event_mail ON gauge_event(mail_id)",
+    NULL,
+};
+
 static const CqMigration migrations[] = {
     {1, v1},
+    {2, v2},
 };
 
 const CqMigration *

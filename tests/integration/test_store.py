@@ -296,7 +296,7 @@ class SendTest(StoreTest):
             version = con.execute(
                 "SELECT MAX(version) FROM schema_version").fetchone()[0]
         self.assertEqual(mode, "wal")
-        self.assertEqual(version, 1)
+        self.assertEqual(version, 2)
 
 
 class FreshDatabaseTest(SandboxTest):

@@ -1,0 +1,157 @@
+/* Reading CSV files to import, and the bookkeeping of an import that is
+ * all or nothing. */
+#include "catalog/csv.h"
+
+#include "common/error.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+GPtrArray *
+cq_csv_read_file(const char *path, GError **error)
+{
+    GStatBuf st;
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_autoptr(GError) local = NULL;
+
+    if (g_stat(path, &st) != 0) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT, "import '%s': %s", path,
+                    g_strerror(errno));
+        return NULL;
+    }
+    if (st.st_size > CQ_CSV_MAX_FILE) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE,
+                    "import '%s': larger than %d MiB", path,
+                    CQ_CSV_MAX_FILE >> 20);
+        return NULL;
+    }
+    if (!g_file_get_contents(path, &data, &len, &local)) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT, "import '%s': %s", path,
+                    local->message);
+        return NULL;
+    }
+    return cq_csv_parse(data, len);
+}
+
+void
+cq_csv_import_bad(CqCsvImport *im, guint line, const char *message)
+{
+    g_string_append_printf(im->errors, "\n  line %u: %s", line, message);
+    im->n_errors++;
+}
+
+static gboolean
+in_list(const char *const *names, const char *name)
+{
+    return g_strv_contains(names, name);
+}
+
+static void
+check_header(CqCsvImport *im, const CqCsvRecord *header,
+             const char *const *known, const char *const *required)
+{
+    g_autofree char *choices = g_strjoinv(", ", (char **)known);
+
+    if (header->error != NULL) {
+        cq_csv_import_bad(im, header->line, header->error);
+        return;
+    }
+    for (guint i = 0; im->columns[i]; i++) {
+        const char *name = g_strstrip(im->columns[i]);
+        g_autofree char *message = NULL;
+        if (!in_list(known, name))
+            message = g_strdup_printf("column '%s' is unknown (columns: %s)",
+                                      name, choices);
+        for (guint j = 0; j < i && message == NULL; j++) {
+            if (strcmp(im->columns[j], name) == 0)
+                message = g_strdup_printf("column '%s' is given twice", name);
+        }
+        if (message != NULL)
+            cq_csv_import_bad(im, header->line, message);
+    }
+    for (guint i = 0; required[i]; i++) {
+        if (in_list((const char *const *)im->columns, required[i]))
+            continue;
+        g_autofree char *message =
+            g_strdup_printf("the column '%s' is missing", required[i]);
+        cq_csv_import_bad(im, header->line, message);
+    }
+}
+
+gboolean
+cq_csv_import_open(CqCsvImport *im, const char *path, const char *const *known,
+                   const char *const *required, GError **error)
+{
+    memset(im, 0, sizeof *im);
+    im->records = cq_csv_read_file(path, error);
+    if (im->records == NULL)
+        return FALSE;
+    im->path = g_strdup(path);
+    im->errors = g_string_new(NULL);
+    if (im->records->len == 0) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
+                    "import '%s': the file is empty (a header row is "
+                    "needed)",
+                    path);
+        cq_csv_import_clear(im);
+        return FALSE;
+    }
+    const CqCsvRecord *header = im->records->pdata[0];
+    im->columns = header->fields;
+    check_header(im, header, known, required);
+    return TRUE;
+}
+
+void
+cq_csv_import_clear(CqCsvImport *im)
+{
+    g_clear_pointer(&im->records, g_ptr_array_unref);
+    g_clear_pointer(&im->path, g_free);
+    if (im->errors != NULL)
+        g_string_free(im->errors, TRUE);
+    memset(im, 0, sizeof *im);
+}
+
+gboolean
+cq_csv_import_check(CqCsvImport *im, CqCsvRecord *record)
+{
+    if (record->error != NULL) {
+        cq_csv_import_bad(im, record->line, record->error);
+        return FALSE;
+    }
+    guint n = g_strv_length(record->fields);
+    guint want = g_strv_length(im->columns);
+    if (n != want) {
+        g_autofree char *message =
+            g_strdup_printf("%u fields where the header has %u", n, want);
+        cq_csv_import_bad(im, record->line, message);
+        return FALSE;
+    }
+    for (guint i = 0; i < n; i++)
+        g_strstrip(record->fields[i]);
+    return TRUE;
+}
+
+const char *
+cq_csv_import_value(const CqCsvImport *im, const CqCsvRecord *record,
+                    const char *column)
+{
+    for (guint i = 0; im->columns[i]; i++) {
+        if (strcmp(im->columns[i], column) == 0)
+            return record->fields[i];
+    }
+    return NULL;
+}
+
+gboolean
+cq_csv_import_result(const CqCsvImport *im, GError **error)
+{
+    if (im->n_errors == 0)
+        return TRUE;
+    g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
+                "import '%s': %u bad line%s, nothing was imported:%s", im->path,
+                im->n_errors, im->n_errors == 1 ? "" : "s", im->errors->str);
+    return FALSE;
+}
