@@ -155,3 +155,54 @@ cq_csv_import_result(const CqCsvImport *im, GError **error)
                 im->n_errors, im->n_errors == 1 ? "" : "s", im->errors->str);
     return FALSE;
 }
+
+static void
+import_record(CqCsvImport *im, CqCsvRecord *rec, GHashTable *seen,
+              const char *key_column, const char *what, CqCsvWriteFunc write,
+              gpointer data, guint *count)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean written = FALSE;
+
+    if (!cq_csv_import_check(im, rec))
+        return;
+    const char *key = cq_csv_import_value(im, rec, key_column);
+    gpointer first = g_hash_table_lookup(seen, key);
+    if (first != NULL) {
+        g_autofree char *message =
+            g_strdup_printf("%s '%s' appears again (first on line %u)", what,
+                            key, GPOINTER_TO_UINT(first));
+        cq_csv_import_bad(im, rec->line, message);
+        return;
+    }
+    g_hash_table_insert(seen, (gpointer)key, GUINT_TO_POINTER(rec->line));
+    if (!write(im, rec, data, &written, &error))
+        cq_csv_import_bad(im, rec->line, error->message);
+    else if (written)
+        (*count)++;
+}
+
+gboolean
+cq_csv_import_run(CqCsvImport *im, CqStore *store, const char *key_column,
+                  const char *what, CqCsvWriteFunc write, gpointer data,
+                  guint *count, GError **error)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    gboolean header_ok = im->n_errors == 0;
+    guint written = 0;
+
+    if (!cq_store_begin(store, CQ_TX_WRITE, error))
+        return FALSE;
+    for (guint i = 1; header_ok && i < im->records->len; i++)
+        import_record(im, im->records->pdata[i], seen, key_column, what, write,
+                      data, &written);
+    if (im->n_errors > 0) {
+        cq_store_rollback(store);
+        return cq_csv_import_result(im, error);
+    }
+    if (!cq_store_commit(store, error))
+        return FALSE;
+    if (count != NULL)
+        *count = written;
+    return TRUE;
+}

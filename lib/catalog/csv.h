@@ -6,6 +6,8 @@
 #ifndef CQ_CATALOG_CSV_H
 #define CQ_CATALOG_CSV_H
 
+#include "store/store.h"
+
 #include <glib.h>
 
 typedef struct {
@@ -62,6 +64,22 @@ gboolean cq_csv_import_check(CqCsvImport *im, CqCsvRecord *record);
 const char *cq_csv_import_value(const CqCsvImport *im,
                                 const CqCsvRecord *record, const char *column);
 void cq_csv_import_bad(CqCsvImport *im, guint line, const char *message);
+/* Writes one record of an import; sets *@written when it changed
+ * anything. */
+typedef gboolean (*CqCsvWriteFunc)(const CqCsvImport *im,
+                                   const CqCsvRecord *record, gpointer data,
+                                   gboolean *written, GError **error);
+
+/* Runs an opened import in one write transaction of @store: checks each
+ * record, refuses a value of @key_column seen on an earlier line (@what
+ * names the kind: "gauge 'X' appears again"), writes the others with
+ * @write, and commits only when no line was bad; else fails as
+ * cq_csv_import_result().  *@count (may be NULL): records written. */
+gboolean cq_csv_import_run(CqCsvImport *im, CqStore *store,
+                           const char *key_column, const char *what,
+                           CqCsvWriteFunc write, gpointer data, guint *count,
+                           GError **error);
+
 /* Fails with CQ_ERROR_INVALID listing every bad line ("import 'x.csv': 2
  * bad lines, nothing was imported: line 3: ...") when there was one. */
 gboolean cq_csv_import_result(const CqCsvImport *im, GError **error);

@@ -10,7 +10,8 @@
  *             raw message in fixed-size pieces), outbox (the working
  *             state of delivery), history with history_head (the hash
  *             chain) and delivery_result (per recipient and attempt);
- *   workflow  measure, gauge and their events (version 2).
+ *   workflow  measure, gauge and item_history, their own histories
+ *             (version 2).
  * Everything in history and the rows it covers is only ever appended.
  */
 #include "store/backend.h"
@@ -199,9 +200,9 @@ static const char *const v1[] = {
  * reminds of it and on the condition that it still holds the value read,
  * so that two reminder runs at once cannot both send.  A gauge has a
  * holder, its next calibration date and the day it was last put on a
- * collection list.  measure_event and gauge_event are their own
- * histories: changes, and each mail with the history entry that records
- * it. */
+ * collection list.  item_history is the history of each measure and
+ * gauge: its changes, and each mail about it with the entry of the mail
+ * history that records it. */
 static const char *const v2[] = {
     "CREATE TABLE measure ("
     " id {serial},"
@@ -221,19 +222,6 @@ static const char *const v2[] = {
     "CREATE INDEX measure_responsible ON measure(responsible_id)",
     "CREATE INDEX measure_record ON measure(record_id)",
 
-    "CREATE TABLE measure_event ("
-    " id {serial},"
-    " measure_id {int} NOT NULL REFERENCES measure(id),"
-    " at {int} NOT NULL,"
-    " actor TEXT NOT NULL,"
-    " kind TEXT NOT NULL,"
-    " level {int} NOT NULL DEFAULT 0,"
-    " mail_id {int} REFERENCES mail(id),"
-    " history_seq {int} REFERENCES history(seq),"
-    " detail TEXT NOT NULL)",
-    "CREATE INDEX measure_event_measure ON measure_event(measure_id, id)",
-    "CREATE INDEX measure_event_mail ON measure_event(mail_id)",
-
     "CREATE TABLE gauge ("
     " id {serial},"
     " inventory TEXT NOT NULL UNIQUE,"
@@ -250,17 +238,22 @@ static const char *const v2[] = {
     "CREATE INDEX gauge_due ON gauge(status, due)",
     "CREATE INDEX gauge_holder ON gauge(holder_id)",
 
-    "CREATE TABLE gauge_event ("
+    /* Exactly one of measure_id and gauge_id is set. */
+    "CREATE TABLE item_history ("
     " id {serial},"
-    " gauge_id {int} NOT NULL REFERENCES gauge(id),"
+    " measure_id {int} REFERENCES measure(id),"
+    " gauge_id {int} REFERENCES gauge(id),"
     " at {int} NOT NULL,"
     " actor TEXT NOT NULL,"
     " kind TEXT NOT NULL,"
+    " level {int} NOT NULL DEFAULT 0,"
     " mail_id {int} REFERENCES mail(id),"
     " history_seq {int} REFERENCES history(seq),"
-    " detail TEXT NOT NULL)",
-    "CREATE INDEX gauge_event_gauge ON gauge_event(gauge_id, id)",
-    "CREATE INDEX gauge_event_mail ON gauge_event(mail_id)",
+    " detail TEXT NOT NULL,"
+    " CHECK ((measure_id IS NULL) <> (gauge_id IS NULL)))",
+    "CREATE INDEX item_history_measure ON item_history(measure_id, id)",
+    "CREATE INDEX item_history_gauge ON item_history(gauge_id, id)",
+    "CREATE INDEX item_history_mail ON item_history(mail_id)",
     NULL,
 };
 

@@ -18,6 +18,16 @@ static const struct {
     {"quality-management", CQ_ROLE_QUALITY_MANAGEMENT},
 };
 
+const char *
+cq_remind_role_name(CqRoleKind kind)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(role_names); i++) {
+        if (role_names[i].kind == kind)
+            return role_names[i].name;
+    }
+    return "list";
+}
+
 #define ROLE_CHOICES                                                           \
     "responsible, supervisor, department-head, quality-management, "           \
     "list:NAME"

@@ -40,6 +40,10 @@ typedef enum {
     CQ_ROLE_QUALITY_MANAGEMENT, /* [remind] quality_management */
 } CqRoleKind;
 
+/* "responsible", "supervisor", "department-head", "list",
+ * "quality-management". */
+const char *cq_remind_role_name(CqRoleKind kind);
+
 typedef struct {
     CqRoleKind kind;
     char *name; /* CQ_ROLE_LIST: the list; QUALITY_MANAGEMENT: the address */
