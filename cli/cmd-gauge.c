@@ -26,12 +26,6 @@ static const GOptionEntry field_entries[] = {
     G_OPTION_ENTRY_NULL,
 };
 
-static const GOptionEntry json_entries[] = {
-    {"json", 'j', 0, G_OPTION_ARG_NONE, &json_output, "Print JSON for scripts",
-     NULL},
-    G_OPTION_ENTRY_NULL,
-};
-
 static gboolean
 parse_one(CqCli *cli, const char *name, const char *summary,
           const GOptionEntry *entries, int *argc, char ***argv)
@@ -95,8 +89,10 @@ run_edit(CqCli *cli, int argc, char **argv)
 }
 
 static void
-add_gauge_json(JsonBuilder *b, const CqGauge *g)
+add_gauge_json(JsonBuilder *b, gconstpointer item)
 {
+    const CqGauge *g = item;
+
     cli_json_string(b, "inventory", g->inventory);
     cli_json_string(b, "description", g->description);
     cli_json_string(b, "holder", g->holder);
@@ -155,25 +151,14 @@ run_list(CqCli *cli, int argc, char **argv)
     g_autoptr(GPtrArray) gauges = cq_gauge_list(s, &filter, &error);
     if (gauges == NULL)
         return cli_fail(cli, error);
-    if (!json_output) {
-        print_list(gauges);
-        return EX_OK;
-    }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_array(b);
-    for (guint i = 0; i < gauges->len; i++) {
-        json_builder_begin_object(b);
-        add_gauge_json(b, gauges->pdata[i]);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    cli_print_json(json_builder_get_root(b));
+    cli_print_items(gauges, json_output, add_gauge_json, print_list);
     return EX_OK;
 }
 
 static void
-print_gauge(const CqGauge *g, const GPtrArray *history)
+print_gauge(gconstpointer item, const GPtrArray *history)
 {
+    const CqGauge *g = item;
     char day[CQ_DAY_ISO_LEN], listed[CQ_DAY_ISO_LEN] = "";
 
     if (g->last_listed != CQ_DAY_NONE)
@@ -187,64 +172,45 @@ print_gauge(const CqGauge *g, const GPtrArray *history)
     cli_print_item_history(history);
 }
 
+static gpointer
+get_with_history(CqSession *s, const char *id, GPtrArray **history,
+                 GError **error)
+{
+    g_autoptr(CqGauge) item = cq_gauge_get(s, id, error);
+
+    if (item == NULL || (*history = cq_gauge_history(s, id, error)) == NULL)
+        return NULL;
+    return g_steal_pointer(&item);
+}
+
 static int
 run_show(CqCli *cli, int argc, char **argv)
 {
-    g_autoptr(GError) error = NULL;
-    int code = EX_USAGE;
-
-    if (!parse_one(cli, "gauge show",
-                   "Show a gauge and its history: changes, and every "
+    const CliShow show = {
+        .name = "gauge show",
+        .param = "INVENTORY",
+        .summary = "Show a gauge and its history: changes, and every "
                    "collection list with its mail.",
-                   json_entries, &argc, &argv))
-        return EX_USAGE;
-    g_autoptr(CqSession) s = cli_start(cli, &code);
-    if (s == NULL)
-        return code;
-    g_autoptr(CqGauge) g = cq_gauge_get(s, argv[1], &error);
-    g_autoptr(GPtrArray) history =
-        g ? cq_gauge_history(s, argv[1], &error) : NULL;
-    if (history == NULL)
-        return cli_fail(cli, error);
-    if (!json_output) {
-        print_gauge(g, history);
-        return EX_OK;
-    }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    add_gauge_json(b, g);
-    cli_json_item_history(b, "history", history);
-    json_builder_end_object(b);
-    cli_print_json(json_builder_get_root(b));
-    return EX_OK;
+        .get = get_with_history,
+        .free = (GDestroyNotify)cq_gauge_free,
+        .add = add_gauge_json,
+        .text = print_gauge,
+    };
+
+    return cli_run_show(cli, argc, argv, &show);
 }
 
 static int
 run_import(CqCli *cli, int argc, char **argv)
 {
-    g_autoptr(GError) error = NULL;
-    int code = EX_USAGE;
-    guint count = 0;
-
-    if (!cli_parse_sub(cli, "gauge import", "FILE",
-                       "Import gauges from a CSV file with the columns "
-                       "inventory, description, holder, interval (months), "
-                       "due and optionally location and status.  Existing "
-                       "gauges are changed.  All or nothing: a bad line "
-                       "imports nothing, and every bad line is reported.",
-                       NULL, &argc, &argv))
-        return EX_USAGE;
-    if (argc != 2) {
-        fprintf(stderr, "caqmail gauge import: give the FILE\n");
-        return EX_USAGE;
-    }
-    g_autoptr(CqSession) s = cli_start(cli, &code);
-    if (s == NULL)
-        return code;
-    if (!cq_gauge_import(s, argv[1], &count, &error))
-        return cli_fail(cli, error);
-    printf("imported %u gauge%s\n", count, count == 1 ? "" : "s");
-    return EX_OK;
+    return cli_run_import(cli, argc, argv, "gauge import",
+                          "Import gauges from a CSV file with the columns "
+                          "inventory, description, holder, interval "
+                          "(months), due and optionally location and "
+                          "status.  Existing gauges are changed.  All or "
+                          "nothing: a bad line imports nothing, and every "
+                          "bad line is reported.",
+                          cq_gauge_import, "gauges");
 }
 
 static const CqSubcommand gauge_subcommands[] = {
@@ -268,15 +234,9 @@ cmd_gauge(CqCli *cli, int argc, char **argv)
 
 /* ---- gauges collect ---- */
 
-typedef struct {
-    gboolean json, dry_run;
-    JsonBuilder *mails;
-} Output;
-
 static void
 each_mail(const CqCollectMail *mail, gpointer data)
 {
-    Output *out = data;
     CliRunMail view = {
         .message = mail->message,
         .language = mail->language,
@@ -285,26 +245,22 @@ each_mail(const CqCollectMail *mail, gpointer data)
         .items = mail->gauges,
     };
 
-    if (out->json)
-        cli_json_run_mail(out->mails, &view);
-    else if (out->dry_run)
-        cli_print_run_mail(&view);
+    cli_run_output_mail(data, &view);
 }
 
 static void
-print_stats(const Output *out, const CqCollectStats *st)
+print_stats(CliRunOutput *out, const CqCollectStats *st)
 {
-    if (out->json) {
-        JsonBuilder *b = out->mails;
-        json_builder_end_array(b);
-        cli_json_int(b, "selected", st->selected);
-        cli_json_int(b, "listed", st->listed);
-        cli_json_int(b, "taken", st->taken);
-        cli_json_int(b, "failed", st->failed);
-        json_builder_end_object(b);
-        cli_print_json(json_builder_get_root(b));
+    const CliCount counts[] = {
+        {"selected", st->selected},
+        {"listed", st->listed},
+        {"taken", st->taken},
+        {"failed", st->failed},
+    };
+
+    cli_run_output_end(out, counts, G_N_ELEMENTS(counts));
+    if (out->json)
         return;
-    }
     printf("%s %u list%s with %u gauge%s; %u changed by another run, %u "
            "failed\n",
            out->dry_run ? "would queue" : "queued", st->mails,
@@ -313,7 +269,7 @@ print_stats(const Output *out, const CqCollectStats *st)
 }
 
 static int
-collect(CqCli *cli, const char *date, int within, Output *out)
+collect(CqCli *cli, const char *date, int within, CliRunOutput *out)
 {
     g_autoptr(GError) error = NULL;
     int code = EX_USAGE;
@@ -322,25 +278,14 @@ collect(CqCli *cli, const char *date, int within, Output *out)
 
     if (!cli_parse_day(cli, "--date", date, &options.today))
         return EX_USAGE;
-    g_autoptr(CqSession) s = cli_start(cli, &code);
+    g_autoptr(CqSession) s = cli_run_start(cli, out, &code);
     if (s == NULL)
         return code;
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    out->mails = b;
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "mails");
-    json_builder_begin_array(b);
     if (!cq_collect_run(s, cli->config, &options, each_mail, out, &stats,
                         &error))
-        return cli_fail(cli, error);
+        return cli_run_fail(cli, out, error);
     print_stats(out, &stats);
-    if (stats.failed == 0)
-        return EX_OK;
-    fprintf(stderr,
-            "caqmail gauges collect: the lists of %u gauge%s failed; the "
-            "log names them\n",
-            stats.failed, stats.failed == 1 ? "" : "s");
-    return EX_DATAERR;
+    return cli_run_result(cli, stats.failed, "gauges could not be listed");
 }
 
 static int
@@ -348,7 +293,7 @@ run_collect(CqCli *cli, int argc, char **argv)
 {
     g_autofree char *date = NULL;
     int within = -1;
-    Output out = {0};
+    CliRunOutput out = {0};
     const GOptionEntry entries[] = {
         {"within", 'w', 0, G_OPTION_ARG_INT, &within,
          "List gauges due within DAYS (default: [gauges] within_days)", "DAYS"},

@@ -20,12 +20,6 @@ static const GOptionEntry field_entries[] = {
     G_OPTION_ENTRY_NULL,
 };
 
-static const GOptionEntry json_entries[] = {
-    {"json", 'j', 0, G_OPTION_ARG_NONE, &json_output, "Print JSON for scripts",
-     NULL},
-    G_OPTION_ENTRY_NULL,
-};
-
 /* Parses a subcommand that takes one measure ID. */
 static gboolean
 parse_one(CqCli *cli, const char *name, const char *summary,
@@ -132,8 +126,10 @@ run_reopen(CqCli *cli, int argc, char **argv)
 }
 
 static void
-add_measure_json(JsonBuilder *b, const CqMeasure *m)
+add_measure_json(JsonBuilder *b, gconstpointer item)
 {
+    const CqMeasure *m = item;
+
     cli_json_string(b, "measure", m->ident);
     cli_json_string(b, "record", m->record);
     cli_json_string(b, "title", m->title);
@@ -199,25 +195,14 @@ run_list(CqCli *cli, int argc, char **argv)
     g_autoptr(GPtrArray) measures = cq_measure_list(s, &filter, &error);
     if (measures == NULL)
         return cli_fail(cli, error);
-    if (!json_output) {
-        print_list(measures);
-        return EX_OK;
-    }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_array(b);
-    for (guint i = 0; i < measures->len; i++) {
-        json_builder_begin_object(b);
-        add_measure_json(b, measures->pdata[i]);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    cli_print_json(json_builder_get_root(b));
+    cli_print_items(measures, json_output, add_measure_json, print_list);
     return EX_OK;
 }
 
 static void
-print_measure(const CqMeasure *m, const GPtrArray *history)
+print_measure(gconstpointer item, const GPtrArray *history)
 {
+    const CqMeasure *m = item;
     char day[CQ_DAY_ISO_LEN];
 
     printf("measure      %s\nrecord       %s\ntitle        %s\n"
@@ -232,64 +217,44 @@ print_measure(const CqMeasure *m, const GPtrArray *history)
     cli_print_item_history(history);
 }
 
+static gpointer
+get_with_history(CqSession *s, const char *id, GPtrArray **history,
+                 GError **error)
+{
+    g_autoptr(CqMeasure) item = cq_measure_get(s, id, error);
+
+    if (item == NULL || (*history = cq_measure_history(s, id, error)) == NULL)
+        return NULL;
+    return g_steal_pointer(&item);
+}
+
 static int
 run_show(CqCli *cli, int argc, char **argv)
 {
-    g_autoptr(GError) error = NULL;
-    int code = EX_USAGE;
-
-    if (!parse_one(cli, "measure show",
-                   "Show a measure and its history: changes, and every "
+    const CliShow show = {
+        .name = "measure show",
+        .param = "ID",
+        .summary = "Show a measure and its history: changes, and every "
                    "reminder with its mail (see 'caqmail history show').",
-                   json_entries, &argc, &argv))
-        return EX_USAGE;
-    g_autoptr(CqSession) s = cli_start(cli, &code);
-    if (s == NULL)
-        return code;
-    g_autoptr(CqMeasure) m = cq_measure_get(s, argv[1], &error);
-    g_autoptr(GPtrArray) history =
-        m ? cq_measure_history(s, argv[1], &error) : NULL;
-    if (history == NULL)
-        return cli_fail(cli, error);
-    if (!json_output) {
-        print_measure(m, history);
-        return EX_OK;
-    }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    add_measure_json(b, m);
-    cli_json_item_history(b, "history", history);
-    json_builder_end_object(b);
-    cli_print_json(json_builder_get_root(b));
-    return EX_OK;
+        .get = get_with_history,
+        .free = (GDestroyNotify)cq_measure_free,
+        .add = add_measure_json,
+        .text = print_measure,
+    };
+
+    return cli_run_show(cli, argc, argv, &show);
 }
 
 static int
 run_import(CqCli *cli, int argc, char **argv)
 {
-    g_autoptr(GError) error = NULL;
-    int code = EX_USAGE;
-    guint count = 0;
-
-    if (!cli_parse_sub(cli, "measure import", "FILE",
-                       "Import measures from a CSV file with the columns "
-                       "ident, record, title, responsible, due and "
-                       "optionally status and link.  Existing measures "
-                       "are changed.  All or nothing: a bad line imports "
-                       "nothing, and every bad line is reported.",
-                       NULL, &argc, &argv))
-        return EX_USAGE;
-    if (argc != 2) {
-        fprintf(stderr, "caqmail measure import: give the FILE\n");
-        return EX_USAGE;
-    }
-    g_autoptr(CqSession) s = cli_start(cli, &code);
-    if (s == NULL)
-        return code;
-    if (!cq_measure_import(s, argv[1], &count, &error))
-        return cli_fail(cli, error);
-    printf("imported %u measure%s\n", count, count == 1 ? "" : "s");
-    return EX_OK;
+    return cli_run_import(cli, argc, argv, "measure import",
+                          "Import measures from a CSV file with the columns "
+                          "ident, record, title, responsible, due and "
+                          "optionally status and link.  Existing measures "
+                          "are changed.  All or nothing: a bad line imports "
+                          "nothing, and every bad line is reported.",
+                          cq_measure_import, "measures");
 }
 
 static const CqSubcommand subcommands[] = {

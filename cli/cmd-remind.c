@@ -5,16 +5,9 @@
 
 #include <stdio.h>
 
-typedef struct {
-    gboolean json;
-    gboolean dry_run;
-    JsonBuilder *mails; /* --json: the array being built */
-} Output;
-
 static void
 each_mail(const CqRemindMail *mail, gpointer data)
 {
-    Output *out = data;
     CliRunMail view = {
         .message = mail->message,
         .language = mail->language,
@@ -24,27 +17,21 @@ each_mail(const CqRemindMail *mail, gpointer data)
         .level = mail->level,
     };
 
-    if (out->json)
-        cli_json_run_mail(out->mails, &view);
-    else if (out->dry_run)
-        cli_print_run_mail(&view);
+    cli_run_output_mail(data, &view);
 }
 
 static void
-print_stats(const Output *out, const CqRemindStats *st)
+print_stats(CliRunOutput *out, const CqRemindStats *st)
 {
-    if (out->json) {
-        JsonBuilder *b = out->mails;
-        json_builder_end_array(b);
-        cli_json_int(b, "selected", st->selected);
-        cli_json_int(b, "reminded", st->reminded);
-        cli_json_int(b, "lowered", st->lowered);
-        cli_json_int(b, "taken", st->taken);
-        cli_json_int(b, "failed", st->failed);
-        json_builder_end_object(b);
-        cli_print_json(json_builder_get_root(b));
+    const CliCount counts[] = {
+        {"selected", st->selected}, {"reminded", st->reminded},
+        {"lowered", st->lowered},   {"taken", st->taken},
+        {"failed", st->failed},
+    };
+
+    cli_run_output_end(out, counts, G_N_ELEMENTS(counts));
+    if (out->json)
         return;
-    }
     printf("%s %u mail%s for %u measure%s; %u level%s taken back, %u "
            "changed by another run, %u failed\n",
            out->dry_run ? "would queue" : "queued", st->mails,
@@ -54,7 +41,7 @@ print_stats(const Output *out, const CqRemindStats *st)
 }
 
 static int
-run(CqCli *cli, const char *date, Output *out)
+run(CqCli *cli, const char *date, CliRunOutput *out)
 {
     g_autoptr(GError) error = NULL;
     int code = EX_USAGE;
@@ -63,32 +50,21 @@ run(CqCli *cli, const char *date, Output *out)
 
     if (!cli_parse_day(cli, "--date", date, &options.today))
         return EX_USAGE;
-    g_autoptr(CqSession) s = cli_start(cli, &code);
+    g_autoptr(CqSession) s = cli_run_start(cli, out, &code);
     if (s == NULL)
         return code;
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    out->mails = b;
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "mails");
-    json_builder_begin_array(b);
     if (!cq_remind_run(s, cli->config, &options, each_mail, out, &stats,
                        &error))
-        return cli_fail(cli, error);
+        return cli_run_fail(cli, out, error);
     print_stats(out, &stats);
-    if (stats.failed == 0)
-        return EX_OK;
-    fprintf(stderr,
-            "caqmail remind: %u measure%s could not be reminded; the log "
-            "names them\n",
-            stats.failed, stats.failed == 1 ? "" : "s");
-    return EX_DATAERR;
+    return cli_run_result(cli, stats.failed, "measures could not be reminded");
 }
 
 int
 cmd_remind(CqCli *cli, int argc, char **argv)
 {
     g_autofree char *date = NULL;
-    Output out = {0};
+    CliRunOutput out = {0};
     int code = EX_USAGE;
     const GOptionEntry entries[] = {
         {"date", 'd', 0, G_OPTION_ARG_STRING, &date,

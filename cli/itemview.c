@@ -133,3 +133,138 @@ cli_print_run_mail(const CliRunMail *mail)
         printf("  cc: %s\n", cc_text);
     printf("  %s: %s\n", mail->what, items);
 }
+
+CqSession *
+cli_run_start(CqCli *cli, CliRunOutput *out, int *code)
+{
+    CqSession *session = cli_start(cli, code);
+
+    if (session == NULL)
+        return NULL;
+    out->b = json_builder_new();
+    json_builder_begin_object(out->b);
+    json_builder_set_member_name(out->b, "mails");
+    json_builder_begin_array(out->b);
+    return session;
+}
+
+int
+cli_run_fail(CqCli *cli, CliRunOutput *out, const GError *error)
+{
+    g_clear_object(&out->b);
+    return cli_fail(cli, error);
+}
+
+void
+cli_run_output_mail(CliRunOutput *out, const CliRunMail *mail)
+{
+    if (out->json)
+        cli_json_run_mail(out->b, mail);
+    else if (out->dry_run)
+        cli_print_run_mail(mail);
+}
+
+void
+cli_run_output_end(CliRunOutput *out, const CliCount *counts, guint n)
+{
+    json_builder_end_array(out->b);
+    for (guint i = 0; i < n; i++)
+        cli_json_int(out->b, counts[i].name, counts[i].value);
+    json_builder_end_object(out->b);
+    if (out->json)
+        cli_print_json(json_builder_get_root(out->b));
+    g_clear_object(&out->b);
+}
+
+int
+cli_run_result(CqCli *cli, guint failed, const char *what)
+{
+    if (failed == 0)
+        return EX_OK;
+    fprintf(stderr, "caqmail %s: %u %s; the log names them\n", cli->command,
+            failed, what);
+    return EX_DATAERR;
+}
+
+void
+cli_print_items(GPtrArray *items, gboolean json, CliJsonFunc add,
+                void (*table)(GPtrArray *items))
+{
+    if (!json) {
+        table(items);
+        return;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_array(b);
+    for (guint i = 0; i < items->len; i++) {
+        json_builder_begin_object(b);
+        add(b, items->pdata[i]);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    cli_print_json(json_builder_get_root(b));
+}
+
+int
+cli_run_show(CqCli *cli, int argc, char **argv, const CliShow *show)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) history = NULL;
+    gboolean json = FALSE;
+    int code = EX_USAGE;
+    const GOptionEntry entries[] = {
+        {"json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts",
+         NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+
+    if (!cli_parse_sub(cli, show->name, show->param, show->summary, entries,
+                       &argc, &argv))
+        return EX_USAGE;
+    if (argc != 2) {
+        fprintf(stderr, "caqmail %s: give the %s\n", show->name, show->param);
+        return EX_USAGE;
+    }
+    g_autoptr(CqSession) s = cli_start(cli, &code);
+    if (s == NULL)
+        return code;
+    gpointer item = show->get(s, argv[1], &history, &error);
+    if (item == NULL)
+        return cli_fail(cli, error);
+    if (!json) {
+        show->text(item, history);
+        show->free(item);
+        return EX_OK;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    show->add(b, item);
+    cli_json_item_history(b, "history", history);
+    json_builder_end_object(b);
+    cli_print_json(json_builder_get_root(b));
+    show->free(item);
+    return EX_OK;
+}
+
+int
+cli_run_import(CqCli *cli, int argc, char **argv, const char *name,
+               const char *summary, CliImportFunc import, const char *noun)
+{
+    g_autoptr(GError) error = NULL;
+    int code = EX_USAGE;
+    guint count = 0;
+
+    if (!cli_parse_sub(cli, name, "FILE", summary, NULL, &argc, &argv))
+        return EX_USAGE;
+    if (argc != 2) {
+        fprintf(stderr, "caqmail %s: give the FILE\n", name);
+        return EX_USAGE;
+    }
+    g_autoptr(CqSession) s = cli_start(cli, &code);
+    if (s == NULL)
+        return code;
+    if (!import(s, argv[1], &count, &error))
+        return cli_fail(cli, error);
+    printf("%s imported: %u\n", noun, count);
+    return EX_OK;
+}

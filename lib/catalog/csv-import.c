@@ -49,10 +49,20 @@ in_list(const char *const *names, const char *name)
 }
 
 static void
+note_column(GString *list, const char *name)
+{
+    g_string_append_printf(list, "%s'%s'", list->len ? ", " : "", name);
+}
+
+/* Reports every problem of the header as one bad line. */
+static void
 check_header(CqCsvImport *im, const CqCsvRecord *header,
              const char *const *known, const char *const *required)
 {
-    g_autofree char *choices = g_strjoinv(", ", (char **)known);
+    g_autoptr(GString) unknown = g_string_new(NULL);
+    g_autoptr(GString) twice = g_string_new(NULL);
+    g_autoptr(GString) missing = g_string_new(NULL);
+    g_autoptr(GString) message = g_string_new(NULL);
 
     if (header->error != NULL) {
         cq_csv_import_bad(im, header->line, header->error);
@@ -60,24 +70,28 @@ check_header(CqCsvImport *im, const CqCsvRecord *header,
     }
     for (guint i = 0; im->columns[i]; i++) {
         const char *name = g_strstrip(im->columns[i]);
-        g_autofree char *message = NULL;
         if (!in_list(known, name))
-            message = g_strdup_printf("column '%s' is unknown (columns: %s)",
-                                      name, choices);
-        for (guint j = 0; j < i && message == NULL; j++) {
+            note_column(unknown, name);
+        for (guint j = 0; j < i; j++) {
             if (strcmp(im->columns[j], name) == 0)
-                message = g_strdup_printf("column '%s' is given twice", name);
+                note_column(twice, name);
         }
-        if (message != NULL)
-            cq_csv_import_bad(im, header->line, message);
     }
     for (guint i = 0; required[i]; i++) {
-        if (in_list((const char *const *)im->columns, required[i]))
-            continue;
-        g_autofree char *message =
-            g_strdup_printf("the column '%s' is missing", required[i]);
-        cq_csv_import_bad(im, header->line, message);
+        if (!in_list((const char *const *)im->columns, required[i]))
+            note_column(missing, required[i]);
     }
+    if (unknown->len)
+        g_string_append_printf(message, "unknown column %s; ", unknown->str);
+    if (twice->len)
+        g_string_append_printf(message, "column %s given twice; ", twice->str);
+    if (missing->len)
+        g_string_append_printf(message, "missing column %s; ", missing->str);
+    if (message->len == 0)
+        return;
+    g_autofree char *choices = g_strjoinv(", ", (char **)known);
+    g_string_append_printf(message, "the columns are %s", choices);
+    cq_csv_import_bad(im, header->line, message->str);
 }
 
 gboolean

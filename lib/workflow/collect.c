@@ -298,18 +298,11 @@ set_bodies(Run *run, Holder *h, CqMessage *message, CqValue *values,
     const CqTemplateSet *set =
         cq_templates_get(run->templates, run->policy->template_name,
                          CQ_MAIL_COLLECTION, h->language, error);
-    CqRenderedMail mail = {0};
 
     if (set == NULL)
         return FALSE;
     h->set_language = set->language;
-    gboolean ok =
-        cq_template_set_render(set, values, &mail, error) &&
-        cq_message_set_subject(message, mail.subject, error) &&
-        cq_message_set_text(message, mail.text, error) &&
-        (mail.html == NULL || cq_message_set_html(message, mail.html, error));
-    cq_rendered_mail_clear(&mail);
-    return ok;
+    return cq_template_set_apply(set, values, message, error);
 }
 
 static gboolean

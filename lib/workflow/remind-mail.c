@@ -248,19 +248,12 @@ set_bodies(RemindRun *run, RemindPlan *plan, CqMessage *message, GError **error)
     const CqTemplateSet *set =
         cq_templates_get(run->templates, plan->level->template_name, kind,
                          plan->language, error);
-    CqRenderedMail mail = {0};
 
     if (set == NULL)
         return FALSE;
     plan->language = set->language;
     g_autoptr(CqValue) values = plan_values(run, plan, message);
-    gboolean ok =
-        cq_template_set_render(set, values, &mail, error) &&
-        cq_message_set_subject(message, mail.subject, error) &&
-        cq_message_set_text(message, mail.text, error) &&
-        (mail.html == NULL || cq_message_set_html(message, mail.html, error));
-    cq_rendered_mail_clear(&mail);
-    return ok;
+    return cq_template_set_apply(set, values, message, error);
 }
 
 gboolean
