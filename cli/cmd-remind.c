@@ -40,13 +40,20 @@ print_stats(CliRunOutput *out, const CqRemindStats *st)
            st->lowered == 1 ? "" : "s", st->taken, st->failed);
 }
 
+static void
+show_progress(guint done, guint total, gpointer data)
+{
+    cli_progress("remind", done, total);
+}
+
 static int
 run(CqCli *cli, const char *date, CliRunOutput *out)
 {
     g_autoptr(GError) error = NULL;
     int code = EX_USAGE;
     CqRemindStats stats = {0};
-    CqRemindOptions options = {.dry_run = out->dry_run};
+    CqRemindOptions options = {.dry_run = out->dry_run,
+                               .progress = show_progress};
 
     if (!cli_parse_day(cli, "--date", date, &options.today))
         return EX_USAGE;
@@ -56,6 +63,7 @@ run(CqCli *cli, const char *date, CliRunOutput *out)
     if (!cq_remind_run(s, cli->config, &options, each_mail, out, &stats,
                        &error))
         return cli_run_fail(cli, out, error);
+    cli_progress_end();
     print_stats(out, &stats);
     return cli_run_result(cli, stats.failed, "measures could not be reminded");
 }

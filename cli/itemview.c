@@ -152,6 +152,7 @@ int
 cli_run_fail(CqCli *cli, CliRunOutput *out, const GError *error)
 {
     g_clear_object(&out->b);
+    cli_progress_end();
     return cli_fail(cli, error);
 }
 

@@ -491,19 +491,41 @@ dry_run(RemindRun *run, CqRemindFunc each, gpointer data)
     }
 }
 
+static void
+progress(const RemindRun *run, guint done)
+{
+    if (run->options->progress != NULL)
+        run->options->progress(done, run->plans->len,
+                               run->options->progress_data);
+}
+
 static gboolean
 queue_all(RemindRun *run, CqRemindFunc each, gpointer data, GError **error)
 {
     guint batch = run->options->batch ? run->options->batch : CQ_REMIND_BATCH;
 
+    progress(run, 0);
     if (!lower_levels(run, batch, error))
         return FALSE;
     for (guint i = 0; i < run->plans->len; i += batch) {
-        if (!queue_batch(run, i, MIN(run->plans->len, i + batch), each, data,
-                         error))
+        guint end = MIN(run->plans->len, i + batch);
+        if (!queue_batch(run, i, end, each, data, error))
             return FALSE;
+        progress(run, end);
     }
     return TRUE;
+}
+
+/* Said once the run knows what to send, before it writes anything. */
+static void
+log_plan(const RemindRun *run)
+{
+    CqEvent *ev = cq_event_begin(CQ_LOG_INFO, "remind-plan");
+
+    cq_event_addf(ev, "selected", "%u", run->measures->len);
+    cq_event_addf(ev, "mails", "%u", run->plans->len);
+    cq_event_addf(ev, "lower", "%u", run->lowered->len);
+    cq_event_end(ev);
 }
 
 static void
@@ -536,8 +558,10 @@ cq_remind_run(CqSession *session, const CqConfig *config,
                                            "send reminders", error);
 
     ok = ok && run_init(&run, error) && read_measures(&run, error);
-    if (ok)
+    if (ok) {
         plan_mails(&run);
+        log_plan(&run);
+    }
     if (ok && options->dry_run)
         dry_run(&run, each, data);
     else if (ok)

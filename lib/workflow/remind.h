@@ -38,11 +38,17 @@
 
 #define CQ_REMIND_BATCH 200
 
+/* Called with @done 0 once a run knows its @total mails, before it
+ * writes anything, and after every batch it queued. */
+typedef void (*CqRemindProgress)(guint done, guint total, gpointer data);
+
 typedef struct {
     CqDay today;      /* the day the run is for */
     gboolean dry_run; /* compose and report, change nothing */
     const char *from; /* the sender; NULL: cq_resolve_default_sender() */
     guint batch;      /* mails per transaction; 0: CQ_REMIND_BATCH */
+    CqRemindProgress progress; /* may be NULL */
+    gpointer progress_data;
 } CqRemindOptions;
 
 /* One mail of a run, as reported to the caller. */
