@@ -73,7 +73,6 @@ cmd_remind(CqCli *cli, int argc, char **argv)
 {
     g_autofree char *date = NULL;
     CliRunOutput out = {0};
-    int code = EX_USAGE;
     const GOptionEntry entries[] = {
         {"date", 'd', 0, G_OPTION_ARG_STRING, &date,
          "Remind as on this day (default: today)", "YYYY-MM-DD"},
@@ -83,22 +82,19 @@ cmd_remind(CqCli *cli, int argc, char **argv)
          "Print the mails and the counts as JSON", NULL},
         G_OPTION_ENTRY_NULL,
     };
-    g_autoptr(GOptionContext) context = g_option_context_new("");
-    g_option_context_set_summary(
-        context,
-        "Queue the reminders that are due for open measures, by the levels "
-        "of [remind.level.N]: each level of a measure is sent once; a run "
-        "after days without one sends the highest level reached; a due "
-        "date moved later takes back the levels that no longer apply.  "
-        "'caqmail deliver' sends the mails.");
-    g_option_context_add_main_entries(context, entries, NULL);
 
-    if (cli_parse(cli, context, &argc, &argv)) {
-        if (argc > 1)
-            fprintf(stderr, "caqmail remind: unexpected argument '%s'\n",
-                    argv[1]);
-        else
-            code = run(cli, date, &out);
+    if (!cli_parse_sub(cli, "remind", "",
+                       "Queue the reminders that are due for open measures, "
+                       "by the levels of [remind.level.N]: each level of a "
+                       "measure is sent once; a run after days without one "
+                       "sends the highest level reached; a due date moved "
+                       "later takes back the levels that no longer apply.  "
+                       "'caqmail deliver' sends the mails.",
+                       entries, &argc, &argv))
+        return EX_USAGE;
+    if (argc > 1) {
+        fprintf(stderr, "caqmail remind: unexpected argument '%s'\n", argv[1]);
+        return EX_USAGE;
     }
-    return code;
+    return run(cli, date, &out);
 }
