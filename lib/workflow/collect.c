@@ -55,6 +55,16 @@ gauge_free(gpointer data)
     g_free(g);
 }
 
+/* The message is in the outbox now, its PDF in the message. */
+static void
+drop_mail(Holder *h)
+{
+    g_clear_pointer(&h->message, cq_message_free);
+    if (h->pdf != NULL)
+        g_unlink(h->pdf);
+    g_clear_pointer(&h->pdf, g_free);
+}
+
 static void
 holder_free(gpointer data)
 {
@@ -65,10 +75,7 @@ holder_free(gpointer data)
     g_free(h->email);
     g_free(h->language);
     g_ptr_array_unref(h->gauges);
-    cq_message_free(h->message);
-    if (h->pdf != NULL)
-        g_unlink(h->pdf);
-    g_free(h->pdf);
+    drop_mail(h);
     g_free(h);
 }
 
@@ -475,7 +482,7 @@ send_all(Run *run, CqCollectFunc each, gpointer data, GError **error)
             log_failure(run, h, local);
         else if (h->message != NULL)
             report(run, h, mail_id, each, data);
-        g_clear_pointer(&h->message, cq_message_free);
+        drop_mail(h);
     }
     return TRUE;
 }
