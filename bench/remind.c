@@ -194,39 +194,60 @@ planned(guint done, guint total, gpointer data)
         *at = g_get_monotonic_time();
 }
 
+/* Two databases with the same catalog, "plain.db" and "remind.db", the
+ * second with the measures. */
+static void
+setup(const char *folder, guint measures, guint persons, CqDay today,
+      CqSession **plain, CqSession **remind)
+{
+    g_autoptr(GError) error = NULL;
+    char *catalog[3];
+
+    catalog_files(folder, persons, &catalog[0], &catalog[1], &catalog[2]);
+    g_autofree char *measure_csv =
+        measure_file(folder, measures, persons, today);
+    *plain = open_db(folder, "plain.db");
+    *remind = open_db(folder, "remind.db");
+    import_catalog(*plain, catalog);
+    import_catalog(*remind, catalog);
+    gint64 start = g_get_monotonic_time();
+    if (!cq_measure_import(*remind, measure_csv, NULL, &error))
+        die(measure_csv, error);
+    double imported = (g_get_monotonic_time() - start) / 1e6;
+    printf("setup    persons=%u measures=%u import_per_second=%.0f\n", persons,
+           measures, measures / imported);
+    for (guint i = 0; i < G_N_ELEMENTS(catalog); i++)
+        g_free(catalog[i]);
+}
+
+static CqConfig *
+load_config(const char *folder)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GString) text = g_string_new(config_text);
+    g_autofree char *path = write_file(folder, "caqmail.conf", text);
+    CqConfig *config = cq_config_load_file(path, &error);
+
+    if (config == NULL)
+        die(path, error);
+    return config;
+}
+
 int
 main(int argc, char **argv)
 {
     g_autoptr(GError) error = NULL;
     CqDay today = cq_day_from_ymd(2026, 3, 12);
-    char *catalog[3];
+    g_autoptr(CqSession) plain = NULL, s = NULL;
 
     if (argc < 2) {
         fprintf(stderr, "usage: bench-remind FOLDER [MEASURES] [PERSONS]\n");
         return 64;
     }
-    const char *folder = argv[1];
     guint measures = argc > 2 ? (guint)strtoul(argv[2], NULL, 10) : 100000;
     guint persons = argc > 3 ? (guint)strtoul(argv[3], NULL, 10) : 10000;
-    g_autoptr(GString) conf = g_string_new(config_text);
-    g_autofree char *config_path = write_file(folder, "caqmail.conf", conf);
-    g_autoptr(CqConfig) config = cq_config_load_file(config_path, &error);
-    if (config == NULL)
-        die(config_path, error);
-
-    catalog_files(folder, persons, &catalog[0], &catalog[1], &catalog[2]);
-    g_autofree char *measure_csv =
-        measure_file(folder, measures, persons, today);
-    g_autoptr(CqSession) plain = open_db(folder, "plain.db");
-    g_autoptr(CqSession) s = open_db(folder, "remind.db");
-    import_catalog(plain, catalog);
-    import_catalog(s, catalog);
-    gint64 start = g_get_monotonic_time();
-    if (!cq_measure_import(s, measure_csv, NULL, &error))
-        die(measure_csv, error);
-    double imported = (g_get_monotonic_time() - start) / 1e6;
-    printf("setup    persons=%u measures=%u import_per_second=%.0f\n", persons,
-           measures, measures / imported);
+    g_autoptr(CqConfig) config = load_config(argv[1]);
+    setup(argv[1], measures, persons, today, &plain, &s);
 
     double t_plain = enqueue_plain(plain, config, measures, persons);
     gint64 planned_at = 0;
@@ -235,13 +256,13 @@ main(int argc, char **argv)
                                .progress = planned,
                                .progress_data = &planned_at};
     CqRemindStats stats = {0};
-    start = g_get_monotonic_time();
+    gint64 start = g_get_monotonic_time();
     if (!cq_remind_run(s, config, &options, NULL, NULL, &stats, &error))
         die("remind", error);
     double t_remind = (g_get_monotonic_time() - start) / 1e6;
 
-    double plain_rate = measures / t_plain;
-    double remind_rate = stats.mails / t_remind;
+    double plain_rate = measures / t_plain,
+           remind_rate = stats.mails / t_remind;
     printf("enqueue  mails=%u seconds=%.2f mails_per_second=%.0f\n", measures,
            t_plain, plain_rate);
     printf("remind   mails=%u measures=%u seconds=%.2f mails_per_second=%.0f "
@@ -250,7 +271,5 @@ main(int argc, char **argv)
            (planned_at - start) / 1e6);
     printf("ratio    remind/enqueue=%.2f (target at least 0.50)\n",
            remind_rate / plain_rate);
-    for (guint i = 0; i < G_N_ELEMENTS(catalog); i++)
-        g_free(catalog[i]);
     return stats.failed == 0 ? 0 : 1;
 }

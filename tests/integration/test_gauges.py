@@ -44,7 +44,8 @@ repeat_days = 7
 # location, due date as the reader writes it.
 LISTS = {
     "a.gross@werk.example": ("de", [
-        ("PM-002", "Höhenmessgerät „Größe L“", "Werkstatt Süd", "01.03.2026"),
+        ("PM-002", "Höhenmessgerät „Größe L“", "Werkstatt Süd",
+         "01.03.2026"),
         ("PM-001", "Bügelmessschraube 0–25 mm", "Halle 3 – Prüfraum",
          "20.03.2026"),
     ]),
