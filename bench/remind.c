@@ -19,8 +19,9 @@
  *            each mail queued with its level and history entries, 200 to
  *            a transaction.
  *
- * Prints one line per step with mails per second, and the ratio of the
- * two rates.
+ * Prints one line per step with mails per second and the processor time
+ * used, and the ratio of the two rates by the clock and by processor
+ * time (which moves less on a machine that others share).
  */
 #include "catalog/catalog.h"
 #include "deliver/direct.h"
@@ -30,6 +31,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #define DEPARTMENT_SIZE 50
 #define BATCH 200
@@ -184,6 +186,17 @@ enqueue_plain(CqSession *s, const CqConfig *config, guint n, guint persons)
     return (g_get_monotonic_time() - start) / 1e6;
 }
 
+/* Seconds of processor time this process has used. */
+static double
+cpu_seconds(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* Notes when the run has selected and planned, before it writes. */
 static void
 planned(guint done, guint total, gpointer data)
@@ -249,7 +262,9 @@ main(int argc, char **argv)
     g_autoptr(CqConfig) config = load_config(argv[1]);
     setup(argv[1], measures, persons, today, &plain, &s);
 
+    double cpu = cpu_seconds();
     double t_plain = enqueue_plain(plain, config, measures, persons);
+    double cpu_plain = cpu_seconds() - cpu;
     gint64 planned_at = 0;
     CqRemindOptions options = {.today = today,
                                .batch = BATCH,
@@ -257,19 +272,24 @@ main(int argc, char **argv)
                                .progress_data = &planned_at};
     CqRemindStats stats = {0};
     gint64 start = g_get_monotonic_time();
+    cpu = cpu_seconds();
     if (!cq_remind_run(s, config, &options, NULL, NULL, &stats, &error))
         die("remind", error);
     double t_remind = (g_get_monotonic_time() - start) / 1e6;
+    double cpu_remind = cpu_seconds() - cpu;
 
     double plain_rate = measures / t_plain,
            remind_rate = stats.mails / t_remind;
-    printf("enqueue  mails=%u seconds=%.2f mails_per_second=%.0f\n", measures,
-           t_plain, plain_rate);
+    printf("enqueue  mails=%u seconds=%.2f mails_per_second=%.0f "
+           "cpu_seconds=%.2f\n",
+           measures, t_plain, plain_rate, cpu_plain);
     printf("remind   mails=%u measures=%u seconds=%.2f mails_per_second=%.0f "
-           "(selected and planned after %.2f s)\n",
-           stats.mails, stats.reminded, t_remind, remind_rate,
+           "cpu_seconds=%.2f (selected and planned after %.2f s)\n",
+           stats.mails, stats.reminded, t_remind, remind_rate, cpu_remind,
            (planned_at - start) / 1e6);
-    printf("ratio    remind/enqueue=%.2f (target at least 0.50)\n",
-           remind_rate / plain_rate);
+    printf("ratio    remind/enqueue=%.2f by the clock, %.2f by processor "
+           "time (target at least 0.50)\n",
+           remind_rate / plain_rate,
+           (stats.mails / cpu_remind) / (measures / cpu_plain));
     return stats.failed == 0 ? 0 : 1;
 }
