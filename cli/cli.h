@@ -54,6 +54,10 @@ int cmd_catalog(CqCli *cli, int argc, char **argv);
 int cmd_user(CqCli *cli, int argc, char **argv);
 int cmd_record(CqCli *cli, int argc, char **argv);
 int cmd_document(CqCli *cli, int argc, char **argv);
+int cmd_measure(CqCli *cli, int argc, char **argv);
+int cmd_gauge(CqCli *cli, int argc, char **argv);
+int cmd_gauges(CqCli *cli, int argc, char **argv);
+int cmd_remind(CqCli *cli, int argc, char **argv);
 int cmd_deliver(CqCli *cli, int argc, char **argv);
 int cmd_outbox(CqCli *cli, int argc, char **argv);
 int cmd_history(CqCli *cli, int argc, char **argv);
@@ -69,6 +73,9 @@ int cmd_smtp_check(CqCli *cli, int argc, char **argv);
 /* Opens the database named by the configuration, acting as --as when
  * given.  Prints the error and sets *exit_code on failure. */
 CqSession *cli_open_session(CqCli *cli, int *exit_code);
+/* Loads the configuration, then opens the session as cli_open_session()
+ * does. */
+CqSession *cli_start(CqCli *cli, int *exit_code);
 
 /* A subcommand such as "catalog add". */
 typedef struct {

@@ -36,21 +36,6 @@ send_options_clear(SendOptions *o)
     g_free(o->record);
 }
 
-/* The sender: --from, else [message] from, else the user's catalog
- * person, else USER@HOST. */
-static char *
-default_sender(const CqConfig *config, CqSession *session)
-{
-    if (config->message.from != NULL)
-        return g_strdup(config->message.from);
-    if (session != NULL) {
-        g_autoptr(CqUser) user = cq_user_get(session, session->login, NULL);
-        if (user != NULL && user->email != NULL)
-            return g_strdup(user->email);
-    }
-    return g_strdup_printf("%s@%s", g_get_user_name(), g_get_host_name());
-}
-
 static gboolean
 needs_catalog(const SendOptions *o)
 {
@@ -150,7 +135,8 @@ compose(const CqConfig *config, CqSession *session, CqDocumentSpool *spool,
     g_autoptr(CqMessage) message =
         cq_message_new(o->documents ? CQ_ORIGIN_DOCUMENT : CQ_ORIGIN_MANUAL);
     g_autofree char *from =
-        o->from ? g_strdup(o->from) : default_sender(config, session);
+        o->from ? g_strdup(o->from)
+               : cq_resolve_default_sender(session, config);
 
     if (!cq_message_set_from(message, from, error) ||
         !add_recipients(session, message, o, error) ||

@@ -215,3 +215,21 @@ cli_print_mail_detail(const CqMailDetail *d, gboolean json)
     json_builder_end_object(b);
     cli_print_json(json_builder_get_root(b));
 }
+
+void
+cli_json_string(JsonBuilder *b, const char *name, const char *value)
+{
+    set_string(b, name, value);
+}
+
+void
+cli_json_int(JsonBuilder *b, const char *name, gint64 value)
+{
+    set_int(b, name, value);
+}
+
+void
+cli_json_time(JsonBuilder *b, const char *name, gint64 usec)
+{
+    set_time(b, name, usec);
+}

@@ -16,6 +16,14 @@ cli_open_session(CqCli *cli, int *exit_code)
     return session;
 }
 
+CqSession *
+cli_start(CqCli *cli, int *exit_code)
+{
+    if (!cli_load_config(cli, exit_code))
+        return NULL;
+    return cli_open_session(cli, exit_code);
+}
+
 static void
 print_subcommands(FILE *out, const char *command, const char *summary,
                   const CqSubcommand *subs, guint n)

@@ -89,6 +89,13 @@ GPtrArray *cq_catalog_search(CqSession *session, const char *text,
 gboolean cq_catalog_lookup(CqSession *session, const char *text,
                            CqCatalogKind *kind, gint64 *id, GError **error);
 
+/* Finds the person @text names (identifier, login or person:IDENT):
+ * sets its row id and, newly allocated, its identifier.  @what names the
+ * role in messages ("responsible person"). */
+gboolean cq_catalog_find_person(CqSession *session, const char *what,
+                                const char *text, gint64 *id, char **ident,
+                                GError **error);
+
 /* Loads the entry with database id @id. */
 CqEntry *cq_catalog_get_by_id(CqSession *session, CqCatalogKind kind, gint64 id,
                               GError **error);

@@ -5,11 +5,7 @@
 #include "catalog/kinds.h"
 #include "common/error.h"
 
-#include <errno.h>
-#include <glib/gstdio.h>
 #include <string.h>
-
-#define MAX_IMPORT_SIZE (64 * 1024 * 1024)
 
 typedef struct {
     CqSession *session;
@@ -29,30 +25,6 @@ bad_line(Import *im, guint line, const char *message)
 {
     g_string_append_printf(im->errors, "\n  line %u: %s", line, message);
     im->n_errors++;
-}
-
-static gboolean
-read_input(const char *path, char **data, gsize *len, GError **error)
-{
-    GStatBuf st;
-
-    if (g_stat(path, &st) != 0) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT, "import '%s': %s", path,
-                    g_strerror(errno));
-        return FALSE;
-    }
-    if (st.st_size > MAX_IMPORT_SIZE) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE,
-                    "import '%s': larger than %d MiB", path,
-                    MAX_IMPORT_SIZE >> 20);
-        return FALSE;
-    }
-    g_autoptr(GError) local = NULL;
-    if (g_file_get_contents(path, data, len, &local))
-        return TRUE;
-    g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT, "import '%s': %s", path,
-                local->message);
-    return FALSE;
 }
 
 static int
@@ -316,8 +288,7 @@ cq_catalog_import(CqSession *session, CqCatalogKind kind, const char *path,
                   guint *count, CqProgressFunc progress, gpointer data,
                   GError **error)
 {
-    g_autofree char *text = NULL;
-    gsize len = 0;
+    g_autoptr(GPtrArray) records = NULL;
     Import im = {
         .session = session,
         .kind = kind,
@@ -329,11 +300,9 @@ cq_catalog_import(CqSession *session, CqCatalogKind kind, const char *path,
 
     gboolean ok = cq_session_require(session, CQ_PERM_EDIT_CATALOG,
                                      "edit the catalog", error) &&
-                  read_input(path, &text, &len, error);
-    if (ok) {
-        g_autoptr(GPtrArray) records = cq_csv_parse(text, len);
+                  (records = cq_csv_read_file(path, error)) != NULL;
+    if (ok)
         ok = run_import(&im, path, records, progress, data, error);
-    }
     if (ok && count != NULL)
         *count = im.written;
     import_clear(&im);

@@ -124,6 +124,32 @@ cq_catalog_lookup(CqSession *session, const char *text, CqCatalogKind *kind,
            lookup(session->store, text, kind, id, error);
 }
 
+gboolean
+cq_catalog_find_person(CqSession *session, const char *what, const char *text,
+                       gint64 *id, char **ident, GError **error)
+{
+    CqCatalogKind kind = CQ_CATALOG_PERSON;
+
+    if (text == NULL || *text == '\0') {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID, "%s: missing", what);
+        return FALSE;
+    }
+    if (!cq_catalog_lookup(session, text, &kind, id, error))
+        return FALSE;
+    if (kind != CQ_CATALOG_PERSON) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
+                    "%s '%s': is a %s, not a person", what, text,
+                    cq_catalog_kind_name(kind));
+        return FALSE;
+    }
+    g_autoptr(CqEntry) entry =
+        cq_catalog_get_by_id(session, CQ_CATALOG_PERSON, *id, error);
+    if (entry == NULL)
+        return FALSE;
+    *ident = g_strdup(entry->values[0]);
+    return TRUE;
+}
+
 static const char *
 member_column(CqCatalogKind kind)
 {

@@ -15,6 +15,9 @@
  *              the server's reply
  *   retry, cancel, takeover, expire
  *              the changes of state an operator or a worker made
+ *   reminder, collection
+ *              the measure or gauge an automatic mail is about, named in
+ *              the detail (see item.h)
  *
  * So a changed byte in any of these rows, or in the raw message, breaks
  * the entry's hash, and a removed entry breaks the chain;

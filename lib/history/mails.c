@@ -124,8 +124,17 @@ build_query(Query *q, CqSession *session, const CqMailFilter *f)
         " FROM mail m JOIN outbox o ON o.mail_id = m.id"
         " LEFT JOIN record r ON r.id = m.record_id"
         " WHERE (? = 1 OR m.sender = ?)");
-    if (f->record != NULL)
-        add_condition(q, "r.ident = ?", f->record);
+    if (f->record != NULL) {
+        /* Also the reminder digests about the record's measures. */
+        add_condition(q,
+                      "(r.ident = ? OR m.id IN (SELECT h.mail_id"
+                      " FROM item_history h"
+                      " JOIN measure x ON x.id = h.measure_id"
+                      " JOIN record y ON y.id = x.record_id"
+                      " WHERE y.ident = ? AND h.mail_id IS NOT NULL))",
+                      f->record);
+        g_ptr_array_add(q->texts, g_strdup(f->record));
+    }
     if (f->journal)
         add_condition(q, "m.record_id IS NULL AND m.sender = ?",
                       session->login);

@@ -10,7 +10,8 @@
 #include "mime/gmime-util.h"
 
 typedef struct {
-    const char *record;        /* only mails of this record */
+    const char *record;        /* only mails of this record (with the
+                                  reminder digests about its measures) */
     gboolean journal;          /* only the user's mails without record */
     const char *text;          /* only mails matching every word */
     const char *const *states; /* only mails in one of these states */

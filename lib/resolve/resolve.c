@@ -480,3 +480,16 @@ cq_resolve_dedup(CqMessage *message)
     }
     return removed;
 }
+
+char *
+cq_resolve_default_sender(CqSession *session, const CqConfig *config)
+{
+    if (config->message.from != NULL)
+        return g_strdup(config->message.from);
+    if (session != NULL) {
+        g_autoptr(CqUser) user = cq_user_get(session, session->login, NULL);
+        if (user != NULL && user->email != NULL)
+            return g_strdup(user->email);
+    }
+    return g_strdup_printf("%s@%s", g_get_user_name(), g_get_host_name());
+}

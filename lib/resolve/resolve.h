@@ -40,6 +40,11 @@ gboolean cq_resolve_add(CqSession *session, CqMessage *message,
 gboolean cq_resolve_copy_to_sender(CqSession *session, CqMessage *message,
                                    GError **error);
 
+/* The sender of a mail that names none: [message] from of @config, else
+ * the e-mail of the catalog person whose login is the acting user's
+ * (@session may be NULL), else USER@HOST.  Newly allocated. */
+char *cq_resolve_default_sender(CqSession *session, const CqConfig *config);
+
 /* Keeps each address once, at its first place, with the most visible
  * kind it was given (To, then Cc, then Bcc); returns how many recipients
  * were removed. */

@@ -2,7 +2,7 @@
  * dialect words).  A released migration is never changed: a new version
  * appends a new one.
  *
- * The tables fall into three groups:
+ * The tables fall into these groups:
  *   catalog   department, person, organisation, contact, dlist and
  *             dlist_member: the master data recipients come from;
  *   access    app_user, role, user_role: who may do what;
@@ -12,7 +12,10 @@
  *             chain) and delivery_result (per recipient and attempt);
  *   documents document (title, revision, file name, kind, record),
  *             document_content and document_chunk (each distinct content
- *             once, in fixed-size pieces), document_counter (DOC-n).
+ *             once, in fixed-size pieces), document_counter (DOC-n)
+ *             (version 2);
+ *   workflow  measure, gauge and item_history, their own histories
+ *             (version 3).
  * Everything in history and the rows it covers is only ever appended.
  */
 #include "store/backend.h"
@@ -235,9 +238,75 @@ static const char *const v2[] = {
     NULL,
 };
 
+/* Measures and gauges: what reminders and collection lists are about.
+ *
+ * A measure belongs to a record and has a responsible person and a due
+ * date (YYYY-MM-DD, which sorts as text); `level` is the reminder level it
+ * stands at (0: none yet), changed only together with the mail that
+ * reminds of it and on the condition that it still holds the value read,
+ * so that two reminder runs at once cannot both send.  A gauge has a
+ * holder, its next calibration date and the day it was last put on a
+ * collection list.  item_history is the history of each measure and
+ * gauge: its changes, and each mail about it with the entry of the mail
+ * history that records it. */
+static const char *const v3[] = {
+    "CREATE TABLE measure ("
+    " id {serial},"
+    " ident TEXT NOT NULL UNIQUE,"
+    " record_id {int} NOT NULL REFERENCES record(id),"
+    " title TEXT NOT NULL,"
+    " responsible_id {int} NOT NULL REFERENCES person(id),"
+    " due TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('open', 'done', 'cancelled')),"
+    " level {int} NOT NULL DEFAULT 0,"
+    " link TEXT,"
+    " owner TEXT NOT NULL,"
+    " created {int} NOT NULL,"
+    " updated {int} NOT NULL)",
+    "CREATE INDEX measure_due ON measure(status, due)",
+    "CREATE INDEX measure_level ON measure(status, level)",
+    "CREATE INDEX measure_responsible ON measure(responsible_id)",
+    "CREATE INDEX measure_record ON measure(record_id)",
+
+    "CREATE TABLE gauge ("
+    " id {serial},"
+    " inventory TEXT NOT NULL UNIQUE,"
+    " description TEXT NOT NULL,"
+    " holder_id {int} NOT NULL REFERENCES person(id),"
+    " location TEXT NOT NULL DEFAULT '',"
+    " interval_months {int} NOT NULL,"
+    " due TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('in-use',"
+    " 'collection-requested', 'in-calibration', 'blocked')),"
+    " last_listed TEXT,"
+    " created {int} NOT NULL,"
+    " updated {int} NOT NULL)",
+    "CREATE INDEX gauge_due ON gauge(status, due)",
+    "CREATE INDEX gauge_holder ON gauge(holder_id)",
+
+    /* Exactly one of measure_id and gauge_id is set. */
+    "CREATE TABLE item_history ("
+    " id {serial},"
+    " measure_id {int} REFERENCES measure(id),"
+    " gauge_id {int} REFERENCES gauge(id),"
+    " at {int} NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " level {int} NOT NULL DEFAULT 0,"
+    " mail_id {int} REFERENCES mail(id),"
+    " history_seq {int} REFERENCES history(seq),"
+    " detail TEXT NOT NULL,"
+    " CHECK ((measure_id IS NULL) <> (gauge_id IS NULL)))",
+    "CREATE INDEX item_history_measure ON item_history(measure_id, id)",
+    "CREATE INDEX item_history_gauge ON item_history(gauge_id, id)",
+    "CREATE INDEX item_history_mail ON item_history(mail_id)",
+    NULL,
+};
+
 static const CqMigration migrations[] = {
     {1, v1},
     {2, v2},
+    {3, v3},
 };
 
 const CqMigration *

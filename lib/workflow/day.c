@@ -38,6 +38,42 @@ cq_day_format_iso(CqDay day, char buf[CQ_DAY_ISO_LEN])
     return buf;
 }
 
+static const char *const months_de[] = {
+    "Januar", "Februar", "März",      "April",   "Mai",      "Juni",
+    "Juli",   "August",  "September", "Oktober", "November", "Dezember",
+};
+static const char *const months_en[] = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December",
+};
+
+void
+cq_day_append(GString *out, CqDay day, const char *language, CqDayForm form)
+{
+    int y = 0, m = 0, d = 0;
+    gboolean de = g_strcmp0(language, "de") == 0;
+    gboolean en = g_strcmp0(language, "en") == 0;
+
+    cq_day_to_ymd(day, &y, &m, &d);
+    if (form == CQ_DAY_LONG && de)
+        g_string_append_printf(out, "%d. %s %d", d, months_de[m - 1], y);
+    else if (form == CQ_DAY_LONG && en)
+        g_string_append_printf(out, "%d %s %d", d, months_en[m - 1], y);
+    else if (form != CQ_DAY_ISO && de)
+        g_string_append_printf(out, "%02d.%02d.%04d", d, m, y);
+    else
+        g_string_append_printf(out, "%04d-%02d-%02d", y, m, d);
+}
+
+char *
+cq_day_format(CqDay day, const char *language, CqDayForm form)
+{
+    GString *out = g_string_new(NULL);
+
+    cq_day_append(out, day, language, form);
+    return g_string_free(out, FALSE);
+}
+
 static gboolean
 digits(const char *text, int n, int *value)
 {

@@ -30,6 +30,21 @@ void cq_day_to_ymd(CqDay day, int *year, int *month, int *mday);
 /* Writes "YYYY-MM-DD" into @buf and returns it. */
 char *cq_day_format_iso(CqDay day, char buf[CQ_DAY_ISO_LEN]);
 
+typedef enum {
+    CQ_DAY_ISO,   /* 2026-12-15 */
+    CQ_DAY_SHORT, /* as the language writes it: 15.12.2026 in German,
+                     ISO otherwise */
+    CQ_DAY_LONG,  /* written out: "15. Dezember 2026", "15 December
+                     2026"; ISO for languages other than de and en */
+} CqDayForm;
+
+/* Appends @day in @form for readers of @language ("de", "en"; NULL: ISO
+ * forms). */
+void cq_day_append(GString *out, CqDay day, const char *language,
+                   CqDayForm form);
+/* The same, newly allocated. */
+char *cq_day_format(CqDay day, const char *language, CqDayForm form);
+
 /* Today's date in the local time zone. */
 CqDay cq_day_today(void);
 

@@ -155,6 +155,21 @@ fail:
     return FALSE;
 }
 
+gboolean
+cq_template_set_apply(const CqTemplateSet *set, const CqValue *data,
+                      CqMessage *message, GError **error)
+{
+    CqRenderedMail mail = {0};
+    gboolean ok =
+        cq_template_set_render(set, data, &mail, error) &&
+        cq_message_set_subject(message, mail.subject, error) &&
+        cq_message_set_text(message, mail.text, error) &&
+        (mail.html == NULL || cq_message_set_html(message, mail.html, error));
+
+    cq_rendered_mail_clear(&mail);
+    return ok;
+}
+
 /* ---- Loading ---- */
 
 struct _CqTemplates {

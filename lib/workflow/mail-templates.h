@@ -21,6 +21,7 @@
 #ifndef CQ_WORKFLOW_MAIL_TEMPLATES_H
 #define CQ_WORKFLOW_MAIL_TEMPLATES_H
 
+#include "compose/message.h"
 #include "workflow/template.h"
 
 typedef enum {
@@ -54,6 +55,10 @@ typedef struct {
 gboolean cq_template_set_render(const CqTemplateSet *set, const CqValue *data,
                                 CqRenderedMail *out, GError **error);
 void cq_rendered_mail_clear(CqRenderedMail *mail);
+
+/* Renders @set with @data into the subject and bodies of @message. */
+gboolean cq_template_set_apply(const CqTemplateSet *set, const CqValue *data,
+                               CqMessage *message, GError **error);
 
 typedef struct _CqTemplates CqTemplates;
 

@@ -18,6 +18,16 @@ static const struct {
     {"quality-management", CQ_ROLE_QUALITY_MANAGEMENT},
 };
 
+const char *
+cq_remind_role_name(CqRoleKind kind)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(role_names); i++) {
+        if (role_names[i].kind == kind)
+            return role_names[i].name;
+    }
+    return "list";
+}
+
 #define ROLE_CHOICES                                                           \
     "responsible, supervisor, department-head, quality-management, "           \
     "list:NAME"
@@ -38,7 +48,7 @@ static gboolean G_GNUC_PRINTF(4, 5)
 }
 
 static void
-roles_free(CqRole *roles, guint n)
+roles_free(CqRemindRole *roles, guint n)
 {
     for (guint i = 0; i < n; i++)
         g_free(roles[i].name);
@@ -47,7 +57,7 @@ roles_free(CqRole *roles, guint n)
 
 static gboolean
 parse_role(const CqConfig *config, const char *section, const char *key,
-           const char *text, CqRole *role, GError **error)
+           const char *text, CqRemindRole *role, GError **error)
 {
     g_autofree char *shown = cq_text_printable(text);
 
@@ -75,11 +85,12 @@ parse_role(const CqConfig *config, const char *section, const char *key,
 /* Parses a comma-separated list of roles. */
 static gboolean
 parse_roles(const CqConfig *config, const char *section, const char *key,
-            const char *text, CqRole **roles, guint *n_roles, GError **error)
+            const char *text, CqRemindRole **roles, guint *n_roles,
+            GError **error)
 {
     g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
     guint n = g_strv_length(parts);
-    CqRole *list = g_new0(CqRole, n + 1);
+    CqRemindRole *list = g_new0(CqRemindRole, n + 1);
     guint used = 0;
 
     for (guint i = 0; i < n; i++) {
@@ -101,7 +112,7 @@ static gboolean
 uses_quality_management(const CqRemindLevel *level)
 {
     for (guint i = 0; i < level->n_to + level->n_cc; i++) {
-        const CqRole *role =
+        const CqRemindRole *role =
             i < level->n_to ? &level->to[i] : &level->cc[i - level->n_to];
         if (role->kind == CQ_ROLE_QUALITY_MANAGEMENT)
             return TRUE;
@@ -128,7 +139,7 @@ fill_quality_management(const CqConfig *config, CqRemindLevel *level,
         return fail(config, error, "remind", "quality_management: %s",
                     local->message);
     for (guint i = 0; i < level->n_to + level->n_cc; i++) {
-        CqRole *role =
+        CqRemindRole *role =
             i < level->n_to ? &level->to[i] : &level->cc[i - level->n_to];
         if (role->kind == CQ_ROLE_QUALITY_MANAGEMENT)
             role->name = g_strdup(address);

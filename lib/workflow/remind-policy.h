@@ -40,10 +40,14 @@ typedef enum {
     CQ_ROLE_QUALITY_MANAGEMENT, /* [remind] quality_management */
 } CqRoleKind;
 
+/* "responsible", "supervisor", "department-head", "list",
+ * "quality-management". */
+const char *cq_remind_role_name(CqRoleKind kind);
+
 typedef struct {
     CqRoleKind kind;
     char *name; /* CQ_ROLE_LIST: the list; QUALITY_MANAGEMENT: the address */
-} CqRole;
+} CqRemindRole;
 
 typedef enum {
     CQ_REMIND_PER_MEASURE, /* one mail per measure */
@@ -53,9 +57,9 @@ typedef enum {
 typedef struct {
     guint number;
     gint offset; /* days after the due date; negative: before */
-    CqRole *to;
+    CqRemindRole *to;
     guint n_to; /* at least 1 */
-    CqRole *cc;
+    CqRemindRole *cc;
     guint n_cc;
     char *template_name; /* never NULL */
     CqRemindMode mode;

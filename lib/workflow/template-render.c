@@ -15,31 +15,14 @@ typedef struct {
     GError **error;
 } Render;
 
-static const char *const months_de[] = {
-    "Januar", "Februar", "März",      "April",   "Mai",      "Juni",
-    "Juli",   "August",  "September", "Oktober", "November", "Dezember",
-};
-static const char *const months_en[] = {
-    "January", "February", "March",     "April",   "May",      "June",
-    "July",    "August",   "September", "October", "November", "December",
-};
-
 static void
 append_date(GString *buf, CqDay day, const char *language, FormatKind kind)
 {
-    int y = 0, m = 0, d = 0;
-    gboolean de = strcmp(language, "de") == 0;
-    gboolean en = strcmp(language, "en") == 0;
+    CqDayForm form = kind == FORMAT_ISO    ? CQ_DAY_ISO
+                     : kind == FORMAT_LONG ? CQ_DAY_LONG
+                                           : CQ_DAY_SHORT;
 
-    cq_day_to_ymd(day, &y, &m, &d);
-    if (kind == FORMAT_LONG && de)
-        g_string_append_printf(buf, "%d. %s %d", d, months_de[m - 1], y);
-    else if (kind == FORMAT_LONG && en)
-        g_string_append_printf(buf, "%d %s %d", d, months_en[m - 1], y);
-    else if (kind != FORMAT_ISO && de)
-        g_string_append_printf(buf, "%02d.%02d.%04d", d, m, y);
-    else
-        g_string_append_printf(buf, "%04d-%02d-%02d", y, m, d);
+    cq_day_append(buf, day, language, form);
 }
 
 static const CqValue *
