@@ -6,28 +6,23 @@
 #include "history/mails.h"
 #include "outbox/outbox.h"
 #include "store/chunks.h"
+#include "testdb.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 
 typedef struct {
     char *dir;
+    char *db;
     char *maildir;
     CqSession *admin;
 } Fixture;
-
-static char *
-db_path(Fixture *f)
-{
-    return g_build_filename(f->dir, "caqmail.db", NULL);
-}
 
 static CqSession *
 open_as(Fixture *f, const char *login)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *path = db_path(f);
-    CqStore *store = cq_store_open(path, NULL, NULL, &error);
+    CqStore *store = cq_store_open(f->db, NULL, NULL, &error);
     g_assert_no_error(error);
     CqSession *s = cq_session_new(store, login, &error);
     g_assert_no_error(error);
@@ -40,8 +35,8 @@ fixture_setup(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     f->dir = g_dir_make_tmp("caqmail-outbox-XXXXXX", &error);
     f->maildir = g_build_filename(f->dir, "maildir", NULL);
-    g_autofree char *path = db_path(f);
-    f->admin = cq_session_open(path, NULL, NULL, &error);
+    f->db = cq_test_db_new(f->dir);
+    f->admin = cq_session_open(f->db, NULL, NULL, &error);
     g_assert_no_error(error);
 }
 
@@ -67,6 +62,8 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
     cq_session_free(f->admin);
+    cq_test_db_drop(f->db);
+    g_free(f->db);
     remove_tree(f->dir);
     g_free(f->maildir);
     g_free(f->dir);

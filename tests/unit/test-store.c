@@ -1,6 +1,7 @@
 /* The store itself: creation of a new database and its creation hook. */
 #include "common/error.h"
 #include "store/store.h"
+#include "testdb.h"
 
 #include <glib/gstdio.h>
 
@@ -47,7 +48,7 @@ test_create_hook(void)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *dir = g_dir_make_tmp("caqmail-store-XXXXXX", NULL);
-    g_autofree char *path = g_build_filename(dir, "caqmail.db", NULL);
+    g_autofree char *path = cq_test_db_new(dir);
     HookState state = {.fail = TRUE};
     CqStoreOptions options;
     gboolean created = FALSE;
@@ -75,6 +76,7 @@ test_create_hook(void)
     g_assert_cmpint(count_users(store), ==, 1);
     cq_store_close(store);
 
+    cq_test_db_drop(path);
     g_autofree char *wal = g_strconcat(path, "-wal", NULL);
     g_autofree char *shm = g_strconcat(path, "-shm", NULL);
     g_unlink(path);
