@@ -7,9 +7,9 @@ folder; the system's clusters and /etc/postgresql are left alone.  The
 superuser is `caqtest`, trusted on loopback without a password.
 
     with PrivatePostgres() as pg:
-        uri = pg.create_database()   # a fresh, empty database
+        location = pg.create_schema()   # or create_database()
         ...
-        pg.drop_database(uri)
+        pg.drop(location)
 
 The server dies with the process that started it (a parent-death
 signal), so a killed test run leaves no server behind; stop() and
@@ -39,6 +39,9 @@ import time
 import uuid
 
 SUPERUSER = "caqtest"
+# Creating tables means creating files: in memory it is several times
+# faster than on disk.
+SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 PR_SET_PDEATHSIG = 1
 
 
@@ -150,7 +153,7 @@ class PrivatePostgres:
         return False
 
     def start(self):
-        self.root = tempfile.mkdtemp(prefix="caqmail-pg-")
+        self.root = tempfile.mkdtemp(prefix="caqmail-pg-", dir=SCRATCH)
         self.log = os.path.join(self.root, "server.log")
         if self.owner is not None:
             os.chown(self.root, self.owner.pw_uid, self.owner.pw_gid)
@@ -206,21 +209,35 @@ class PrivatePostgres:
     def create_database(self, name=None):
         """Creates an empty database; returns its URI."""
         name = name or "caqtest_" + uuid.uuid4().hex[:16]
-        con = self.connect("postgres")
-        try:
-            with con.cursor() as cur:
-                cur.execute('CREATE DATABASE "%s" ENCODING \'UTF8\'' % name)
-        finally:
-            con.close()
+        self._admin('CREATE DATABASE "%s" ENCODING \'UTF8\'' % name)
         return self.uri(name)
 
+    def create_schema(self):
+        """An empty schema of its own in the database `postgres`, which
+        is as empty to caqmail as a new database and made many times
+        faster; returns its location (the search path set in the URI)."""
+        name = "caqtest_" + uuid.uuid4().hex[:16]
+        self._admin('CREATE SCHEMA "%s"' % name)
+        return "%s?options=-csearch_path%%3D%s" % (self.uri("postgres"), name)
+
+    def drop(self, location):
+        """Drops what create_database() or create_schema() made."""
+        if "search_path%3D" in location:
+            self._admin('DROP SCHEMA IF EXISTS "%s" CASCADE'
+                        % location.rsplit("%3D", 1)[1])
+        else:
+            self.drop_database(location)
+
     def drop_database(self, uri):
-        name = uri.rsplit("/", 1)[1]
+        self._admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
+                    % uri.rsplit("/", 1)[1])
+
+    def _admin(self, sql):
         con = self.connect("postgres")
         try:
             with con.cursor() as cur:
-                cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)'
-                            % name)
+                cur.execute("SET client_min_messages = warning")
+                cur.execute(sql)
         finally:
             con.close()
 
