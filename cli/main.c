@@ -18,6 +18,8 @@ static const CqCommand commands[] = {
     {"record", cmd_record, "quality records that mails belong to", FALSE},
     {"user", cmd_user, "users, roles and permissions", FALSE},
     {"demo", cmd_demo, "send sample mails through the whole flow", FALSE},
+    {"migrate", cmd_migrate, "copy the database into another (to PostgreSQL)",
+     FALSE},
     {"config", cmd_config, "show the configuration in effect", FALSE},
     {"smtp-check", cmd_smtp_check, "show what the SMTP server offers",
      FALSE},

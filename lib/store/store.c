@@ -406,6 +406,12 @@ pick_backend(const char *location)
     return &cq_backend_sqlite;
 }
 
+gboolean
+cq_store_location_is_file(const char *location)
+{
+    return pick_backend(location) == &cq_backend_sqlite;
+}
+
 void
 cq_store_options_init(CqStoreOptions *options)
 {

@@ -70,6 +70,9 @@ typedef struct {
  * for another writer, no creation hook. */
 void cq_store_options_init(CqStoreOptions *options);
 
+/* Whether @location names a file (SQLite), not a database server. */
+gboolean cq_store_location_is_file(const char *location);
+
 /* Opens the database at @location (a file path, or a backend URI) and
  * brings its schema up to date; the file and its folder are created on
  * first use.  @options may be NULL for the defaults.  *@created (may be
