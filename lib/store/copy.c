@@ -254,7 +254,7 @@ check_count(Copy *c, const CopyTable *t, gint64 *copied, GError **error)
 }
 
 static gboolean
-copy_table(Copy *c, const CopyTable *t, gint64 *rows, GError **error)
+copy_table(Copy *c, const CopyTable *t, GError **error)
 {
     gint64 key[2] = {-1, -1}, copied = 0;
     guint count = 0;
@@ -271,6 +271,16 @@ copy_table(Copy *c, const CopyTable *t, gint64 *rows, GError **error)
         if (c->progress != NULL && count > 0)
             c->progress(t->table, copied, c->data);
     } while (count == t->page);
+    return TRUE;
+}
+
+/* Once every row exists: the pointers forward, the counters of ids, and
+ * the number of rows. */
+static gboolean
+finish_table(Copy *c, const CopyTable *t, gint64 *rows, GError **error)
+{
+    gint64 copied = 0;
+
     if ((t->later != NULL && !copy_later(c, t, error)) ||
         (t->serial != NULL &&
          !cq_store_sync_serial(c->to, t->table, t->serial, error)) ||
@@ -294,9 +304,13 @@ cq_store_copy(CqStore *from, CqStore *to, CqCopyProgress progress,
                     cq_store_location(to), cq_store_schema_version(to));
         return FALSE;
     }
-    for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
-        if (!copy_table(&c, &tables[i], &total, error)) {
-            g_prefix_error(error, "table '%s': ", tables[i].table);
+    for (guint pass = 0; pass < 2; pass++) {
+        for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
+            const CopyTable *t = &tables[i];
+            if (pass == 0 ? copy_table(&c, t, error)
+                          : finish_table(&c, t, &total, error))
+                continue;
+            g_prefix_error(error, "table '%s': ", t->table);
             return FALSE;
         }
     }

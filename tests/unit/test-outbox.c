@@ -485,6 +485,156 @@ test_permissions(Fixture *f, gconstpointer data)
     g_assert_cmpstr(d->mail->sender, ==, "alice");
 }
 
+/* Several processes append at once (here threads, each with its own
+ * connection): the entries follow each other and the chain verifies. */
+typedef struct {
+    Fixture *f;
+    guint n;
+} Appender;
+
+static gpointer
+append_entries(gpointer data)
+{
+    Appender *a = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CqStore) store = cq_store_open(a->f->db, NULL, NULL, &error);
+    g_autofree char *actor = g_strdup_printf("appender-%u", a->n);
+
+    g_assert_no_error(error);
+    for (guint i = 0; i < 25; i++) {
+        g_autofree char *detail = g_strdup_printf("n=%u", i);
+        g_assert_true(cq_store_begin(store, CQ_TX_WRITE, &error));
+        g_assert_true(
+            cq_history_append(store, "note", 0, actor, detail, &error));
+        g_assert_true(cq_store_commit(store, &error));
+        g_assert_no_error(error);
+    }
+    return NULL;
+}
+
+static void
+test_concurrent_appenders(Fixture *f, gconstpointer data)
+{
+    Appender appenders[4];
+    GThread *threads[4];
+    CqVerifyResult r;
+
+    for (guint i = 0; i < 4; i++) {
+        appenders[i] = (Appender){f, i};
+        threads[i] = g_thread_new("appender", append_entries, &appenders[i]);
+    }
+    for (guint i = 0; i < 4; i++)
+        g_thread_join(threads[i]);
+    verify(f, &r);
+    g_assert_cmpint(r.broken, ==, 0);
+    g_assert_cmpint(r.entries, ==, 100);
+    cq_verify_result_clear(&r);
+}
+
+/* Workers claiming at once never take the same mail. */
+typedef struct {
+    GMutex lock;
+    GHashTable *sent; /* mail id -> times handed to a transport */
+} Ledger;
+
+typedef struct {
+    CqTransport parent;
+    Ledger *ledger;
+} CountingTransport;
+
+static gboolean
+counting_deliver(CqTransport *t, CqTransportMail **mails, guint n,
+                 GError **error)
+{
+    Ledger *ledger = ((CountingTransport *)t)->ledger;
+
+    g_mutex_lock(&ledger->lock);
+    for (guint i = 0; i < n; i++) {
+        gpointer key = GINT_TO_POINTER((int)mails[i]->mail_id);
+        guint times = GPOINTER_TO_UINT(g_hash_table_lookup(ledger->sent, key));
+        g_hash_table_insert(ledger->sent, key, GUINT_TO_POINTER(times + 1));
+        cq_transport_mail_set_all(mails[i], CQ_OUTCOME_ACCEPTED, 250,
+                                  "250 2.0.0 ok");
+    }
+    g_mutex_unlock(&ledger->lock);
+    return TRUE;
+}
+
+static void
+counting_free(CqTransport *t)
+{
+    g_free(t);
+}
+
+static const CqTransportClass counting_class = {
+    .name = "counting",
+    .deliver = counting_deliver,
+    .free = counting_free,
+};
+
+typedef struct {
+    Fixture *f;
+    Ledger *ledger;
+    guint claimed;
+} Worker;
+
+static gpointer
+run_worker(gpointer data)
+{
+    Worker *w = data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *login = cq_os_login();
+    CountingTransport *t = g_new0(CountingTransport, 1);
+    CqDeliverOptions o = cq_deliver_options_default();
+    CqDeliverStats st;
+
+    t->parent.klass = &counting_class;
+    t->ledger = w->ledger;
+    o.batch = 7;
+    g_autoptr(CqSession) s = open_as(w->f, login);
+    g_assert_true(
+        cq_outbox_deliver(s, &t->parent, &o, &st, NULL, NULL, &error));
+    g_assert_no_error(error);
+    w->claimed = st.claimed;
+    cq_transport_free(&t->parent);
+    return NULL;
+}
+
+static void
+test_concurrent_workers(Fixture *f, gconstpointer data)
+{
+    Ledger ledger = {.sent = g_hash_table_new(NULL, NULL)};
+    Worker workers[4];
+    GThread *threads[4];
+    guint claimed = 0;
+    CqVerifyResult r;
+
+    g_mutex_init(&ledger.lock);
+    for (guint i = 0; i < 200; i++)
+        enqueue(f->admin, "ok@a.example", NULL);
+    for (guint i = 0; i < 4; i++) {
+        workers[i] = (Worker){f, &ledger, 0};
+        threads[i] = g_thread_new("worker", run_worker, &workers[i]);
+    }
+    for (guint i = 0; i < 4; i++) {
+        g_thread_join(threads[i]);
+        claimed += workers[i].claimed;
+    }
+    g_assert_cmpuint(claimed, ==, 200);
+    g_assert_cmpuint(g_hash_table_size(ledger.sent), ==, 200);
+    GHashTableIter it;
+    gpointer times;
+    g_hash_table_iter_init(&it, ledger.sent);
+    while (g_hash_table_iter_next(&it, NULL, &times))
+        g_assert_cmpuint(GPOINTER_TO_UINT(times), ==, 1);
+    verify(f, &r);
+    g_assert_cmpint(r.broken, ==, 0);
+    g_assert_cmpint(r.entries, ==, 400);
+    cq_verify_result_clear(&r);
+    g_hash_table_unref(ledger.sent);
+    g_mutex_clear(&ledger.lock);
+}
+
 #define ADD(path, data, func)                                                  \
     g_test_add(path, Fixture, data, fixture_setup, func, fixture_teardown)
 
@@ -497,7 +647,9 @@ main(int argc, char **argv)
     ADD("/outbox/retry-cancel", NULL, test_retry_cancel);
     ADD("/outbox/lease-takeover", NULL, test_lease_takeover);
     ADD("/outbox/permissions", NULL, test_permissions);
+    ADD("/outbox/concurrent-workers", NULL, test_concurrent_workers);
     ADD("/history/raw", NULL, test_raw_is_as_sent);
+    ADD("/history/concurrent-appenders", NULL, test_concurrent_appenders);
     for (guint i = 0; i < G_N_ELEMENTS(tampers); i++) {
         g_autofree char *path = g_strdup_printf("/history/chain/%u", i);
         ADD(path, &tampers[i], test_chain);

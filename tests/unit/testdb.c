@@ -31,6 +31,8 @@ admin(const char *sql)
     PGresult *res = NULL;
 
     if (PQstatus(pg) == CONNECTION_OK)
+        PQclear(PQexec(pg, "SET client_min_messages = warning"));
+    if (PQstatus(pg) == CONNECTION_OK)
         res = PQexec(pg, sql);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         g_error("%s: %s", sql, PQerrorMessage(pg));
