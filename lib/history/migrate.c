@@ -40,7 +40,7 @@ verify_copy(CqSession *source, CqStore *target, CqMigrateResult *result,
     session->store = NULL; /* the caller's */
     cq_session_free(session);
     if (ok && (check.broken != 0 || g_strcmp0(check.head, expected) != 0)) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_FAILED,
+        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
                     "the copy's history does not verify: %s",
                     check.broken != 0 ? check.problem
                                       : "it ends with another hash");

@@ -47,9 +47,10 @@ def postgres_server():
 
 
 class Sandbox:
-    """A private HOME with its own configuration and Maildir."""
+    """A private HOME with its own configuration and Maildir; @backend
+    ("sqlite" or "postgresql") overrides CAQMAIL_TEST_DATABASE."""
 
-    def __init__(self):
+    def __init__(self, backend=None):
         self.root = tempfile.mkdtemp(prefix="caqmail-it-")
         os.chmod(self.root, 0o755)
         self.home = os.path.join(self.root, "home")
@@ -58,7 +59,7 @@ class Sandbox:
         self.maildir = os.path.join(self.data, "maildir")
         self.config = None
         self.database = None
-        if POSTGRES:
+        if backend == "postgresql" if backend else POSTGRES:
             self.database = postgres_server().create_schema()
             # readable by the other users some tests run as
             self.write_config("", mode=0o644)
