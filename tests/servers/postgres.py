@@ -64,11 +64,13 @@ def free_port():
 
 
 class PrivatePostgres:
-    """One server in its own folder; durable=False trades the disk
-    flushes (fsync) for speed, which tests do not need."""
+    """One server in its own folder (in @scratch: by default in memory
+    where possible); durable=False trades the disk flushes (fsync) for
+    speed, which tests do not need."""
 
-    def __init__(self, durable=False):
+    def __init__(self, durable=False, scratch=SCRATCH):
         self.durable = durable
+        self.scratch = scratch
         self.bindir = find_bindir()
         self.root = None
         self.proc = None
@@ -153,7 +155,7 @@ class PrivatePostgres:
         return False
 
     def start(self):
-        self.root = tempfile.mkdtemp(prefix="caqmail-pg-", dir=SCRATCH)
+        self.root = tempfile.mkdtemp(prefix="caqmail-pg-", dir=self.scratch)
         self.log = os.path.join(self.root, "server.log")
         if self.owner is not None:
             os.chown(self.root, self.owner.pw_uid, self.owner.pw_gid)
