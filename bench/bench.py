@@ -8,6 +8,7 @@ ratios of one run only.
 """
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -81,8 +82,13 @@ class Measure:
     def __init__(self):
         self.cpu = 0.0
         self.rss_kib = 0
+        self.started = time.monotonic()
         fd, self.report = tempfile.mkstemp(prefix="caqmail-bench-")
         os.close(fd)
+
+    def start(self):
+        """Starts the clock again: what came before was preparation."""
+        self.started = time.monotonic()
 
     def run(self, argv, **kw):
         timed_argv = ["/usr/bin/time", "-q", "-o", self.report, "-f",
@@ -107,9 +113,8 @@ class Measure:
 def timed(fn, *args):
     m = Measure()
     try:
-        start = time.monotonic()
         count = fn(m, *args)
-        return count, time.monotonic() - start, m.cpu, m.rss_kib
+        return count, time.monotonic() - m.started, m.cpu, m.rss_kib
     finally:
         m.close()
 
@@ -159,6 +164,87 @@ def msmtp_each(m, ctx):
     return n
 
 
+# --- caqmail ----------------------------------------------------------------
+
+CAQMAIL = os.environ.get("CAQMAIL", os.path.join(TOP, "build-bench", "cli",
+                                                  "caqmail"))
+DRIVER = os.path.join(os.path.dirname(os.path.dirname(CAQMAIL)), "tests",
+                      "outbox-driver")
+
+
+class Home:
+    """A fresh caqmail data folder and configuration for one run."""
+
+    def __init__(self, ctx, connections=1):
+        self.root = tempfile.mkdtemp(prefix="caqmail-bench-",
+                                     dir=SCRATCH)
+        self.config = os.path.join(self.root, "caqmail.conf")
+        with open(self.config, "w") as f:
+            f.write("[message]\nfrom = bench@caqmail.test\n"
+                    "[smtp]\nhost = 127.0.0.1\nport = %d\ntls = none\n"
+                    "connections = %d\n[outbox]\nbatch = 200\n"
+                    % (ctx.port, connections))
+        self.env = dict(os.environ, HOME=self.root,
+                        XDG_DATA_HOME=os.path.join(self.root, "data"),
+                        CAQMAIL_CONFIG=self.config)
+
+    def close(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def enqueue(home, count):
+    subprocess.run([DRIVER, str(count), "500", "bench", "sink@caqmail.test"],
+                   env=home.env, check=True, stdout=subprocess.DEVNULL)
+
+
+def caqmail_deliver(m, ctx, connections):
+    """(a) mails already queued, delivered by `deliver --once`; every
+    recipient's result committed to the history."""
+    home = Home(ctx, connections)
+    try:
+        enqueue(home, ctx.count)
+        m.start()
+        m.run([CAQMAIL, "-q", "deliver", "--once"], env=home.env)
+    finally:
+        home.close()
+    return ctx.count
+
+
+def caqmail_enqueue(m, ctx):
+    """(b) mails composed and queued through the library."""
+    home = Home(ctx)
+    try:
+        m.run([DRIVER, str(ctx.count), "500", "bench", "sink@caqmail.test"],
+              env=home.env)
+    finally:
+        home.close()
+    return ctx.count
+
+
+def caqmail_send_each(m, ctx):
+    """(c) one `caqmail send` process per mail, delivered at once."""
+    home = Home(ctx)
+    n = max(ctx.count // 100, 20)
+    try:
+        for i in range(n):
+            m.run([CAQMAIL, "-q", "send", "--to", "sink@caqmail.test",
+                   "--subject", "caqmail benchmark %d" % i, "--body-file",
+                   ctx.body], env=home.env)
+    finally:
+        home.close()
+    return n
+
+
+CAQMAIL_SCENARIOS = [
+    ("caqmail (a) deliver, 1 connection",
+     lambda m, c: caqmail_deliver(m, c, 1)),
+    ("caqmail (a) deliver, 4 connections",
+     lambda m, c: caqmail_deliver(m, c, 4)),
+    ("caqmail (b) enqueue, library", caqmail_enqueue),
+    ("caqmail (c) send, 1 process/mail", caqmail_send_each),
+]
+
+
 REFERENCES = [
     ("smtp-source, 1 session", lambda m, c: smtp_source(m, c, 1)),
     ("smtp-source, 4 sessions", lambda m, c: smtp_source(m, c, 4)),
@@ -185,21 +271,99 @@ def median_run(name, fn, ctx, runs):
             "count": results[0][3]}
 
 
-def print_table(rows, ours):
-    print("\n%-34s %10s %12s %10s %s" % ("client", "mails/s", "CPU ms/mail",
+def print_table(rows):
+    print("\n%-38s %10s %12s %10s %s" % ("client", "mails/s", "CPU ms/mail",
                                          "peak RSS", "messages"))
     for r in rows:
-        print("%-34s %10.0f %12.3f %8.1f MB %d" % (
+        print("%-38s %10.0f %12.3f %8.1f MB %d" % (
             r["name"], r["rate"], r["cpu_ms"], r["rss"] / 1024.0,
             r["count"]))
-    if not ours:
-        return
-    print("\nratios (caqmail rate / reference rate):")
+    ours = [r for r in rows if r["name"].startswith("caqmail")]
     refs = [r for r in rows if not r["name"].startswith("caqmail")]
-    for o in ours:
-        for r in refs:
-            print("  %-32s / %-30s %6.2f" % (o["name"], r["name"],
-                                             o["rate"] / r["rate"]))
+    if ours and refs:
+        print("\nratios (caqmail rate / reference rate):")
+        print("%-38s" % "" + "".join(" %9s" % r["name"].split(",")[0][:9]
+                                     for r in refs))
+        for o in ours:
+            print("%-38s" % o["name"] + "".join(
+                " %9.2f" % (o["rate"] / r["rate"]) for r in refs))
+
+
+def rate_of(rows, name):
+    for r in rows:
+        if r["name"] == name:
+            return r["rate"]
+    return None
+
+
+def print_targets(rows, big):
+    a = rate_of(rows, "caqmail (a) deliver, 1 connection")
+    checks = [
+        ("(a) >= 2 x smtp-source, 1 session", a,
+         rate_of(rows, "smtp-source, 1 session"), 2.0),
+        ("(a) >= 3 x smtplib", a, rate_of(rows,
+                                          "python smtplib, 1 connection"), 3.0),
+        ("(b) enqueue >= (a) deliver",
+         rate_of(rows, "caqmail (b) enqueue, library"), a, 1.0),
+        ("(c) >= 2 x curl", rate_of(rows, "caqmail (c) send, 1 process/mail"),
+         rate_of(rows, "curl, 1 process/mail"), 2.0),
+    ]
+    print("\ntargets:")
+    for name, ours, ref, factor in checks:
+        if ours is None or ref is None:
+            continue
+        ratio = ours / ref
+        print("  %-38s %6.2f  %s" % (name, ratio,
+                                     "met" if ratio >= factor else "MISSED"))
+    if big:
+        ratio = big["wall"] / big["reference_wall"]
+        print("  %-38s %6.1f MB  %s" % ("(d) peak RSS < 32 MB",
+                                        big["rss"] / 1024.0,
+                                        "met" if big["rss"] < 32 * 1024
+                                        else "MISSED"))
+        print("  %-38s %6.2f  %s" % ("(d) wall <= 1.5 x smtp-source", ratio,
+                                     "met" if ratio <= 1.5 else "MISSED"))
+
+
+def big_attachment(ctx):
+    """(d) a 100 MB attachment from file to server, next to smtp-source
+    sending a message of the same size."""
+    home = Home(ctx)
+    path = os.path.join(home.root, "hundred.bin")
+    try:
+        with open(path, "wb") as f:
+            block = os.urandom(1 << 20)
+            for _ in range(100):
+                f.write(block)
+        walls, rss = [], 0
+        for _ in range(ctx.runs):
+            m = Measure()
+            m.run([CAQMAIL, "-q", "send", "--to", "sink@caqmail.test",
+                   "--attach", path], env=home.env)
+            walls.append(time.monotonic() - m.started)
+            rss = max(rss, m.rss_kib)
+            m.close()
+        listed = subprocess.run(
+            [CAQMAIL, "-q", "history", "list", "--json"], env=home.env,
+            capture_output=True, check=True, text=True).stdout
+        size = max(mail["size"] for mail in json.loads(listed))
+    finally:
+        home.close()
+    refs = []
+    for _ in range(ctx.runs):
+        m = Measure()
+        m.run(["/usr/sbin/smtp-source", "-m", "1", "-l", str(size), "-f",
+               "bench@caqmail.test", "-t", "sink@caqmail.test",
+               "127.0.0.1:%d" % ctx.port])
+        refs.append(time.monotonic() - m.started)
+        m.close()
+    big = {"wall": statistics.median(walls), "rss": rss, "size": size,
+           "reference_wall": statistics.median(refs)}
+    print("\n(d) 100 MB attachment, message of %.1f MB: caqmail send %.2f s"
+          " (peak RSS %.1f MB), smtp-source %.2f s"
+          % (size / 1048576.0, big["wall"], rss / 1024.0,
+             big["reference_wall"]))
+    return big
 
 
 def main():
@@ -208,27 +372,36 @@ def main():
                     help="mails per run for the fast clients")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", help="run only clients whose name has this")
+    ap.add_argument("--no-big", action="store_true",
+                    help="skip the 100 MB attachment")
     args = ap.parse_args()
 
     os.makedirs(SCRATCH, exist_ok=True)
     ctx = Context()
     ctx.count = args.count
+    ctx.runs = args.runs
     ctx.message = make_message(os.path.join(SCRATCH, "message.eml"))
+    ctx.body = os.path.join(SCRATCH, "body.txt")
+    with open(ctx.body, "w") as f:
+        f.write(("x" * 76 + "\n") * 24)
     print("caqmail benchmark on %s, %d cores, %s; %d-byte message, "
           "median of %d runs" % (platform.node(), os.cpu_count(),
                                  platform.platform(), 2048, args.runs))
     sink = Sink()
     ctx.port = sink.port
-    rows = []
+    rows, big = [], None
     try:
-        for name, fn in REFERENCES:
+        for name, fn in CAQMAIL_SCENARIOS + REFERENCES:
             if args.only and args.only not in name:
                 continue
             rows.append(median_run(name, fn, ctx, args.runs))
             print("  done: %s" % name, file=sys.stderr)
+        if not args.no_big and not args.only:
+            big = big_attachment(ctx)
     finally:
         sink.stop()
-    print_table(rows, [r for r in rows if r["name"].startswith("caqmail")])
+    print_table(rows)
+    print_targets(rows, big)
 
 
 if __name__ == "__main__":

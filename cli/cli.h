@@ -53,6 +53,7 @@ int cmd_send(CqCli *cli, int argc, char **argv);
 int cmd_catalog(CqCli *cli, int argc, char **argv);
 int cmd_user(CqCli *cli, int argc, char **argv);
 int cmd_record(CqCli *cli, int argc, char **argv);
+int cmd_document(CqCli *cli, int argc, char **argv);
 int cmd_deliver(CqCli *cli, int argc, char **argv);
 int cmd_outbox(CqCli *cli, int argc, char **argv);
 int cmd_history(CqCli *cli, int argc, char **argv);

@@ -3,6 +3,7 @@
 
 #include "attach/prepare.h"
 #include "deliver/direct.h"
+#include "document/document.h"
 #include "history/mails.h"
 #include "mime/build.h"
 #include "outbox/outbox.h"
@@ -13,7 +14,7 @@
 #include <unistd.h>
 
 typedef struct {
-    char **to, **cc, **bcc, **attach, **headers;
+    char **to, **cc, **bcc, **attach, **documents, **headers;
     char *from, *subject, *body, *body_file, *html_file, *record;
     gboolean print, pdf, copy_to_me, queue_only, json;
 } SendOptions;
@@ -25,6 +26,7 @@ send_options_clear(SendOptions *o)
     g_strfreev(o->cc);
     g_strfreev(o->bcc);
     g_strfreev(o->attach);
+    g_strfreev(o->documents);
     g_strfreev(o->headers);
     g_free(o->from);
     g_free(o->subject);
@@ -120,11 +122,33 @@ set_bodies(CqMessage *message, const SendOptions *o, GError **error)
     return TRUE;
 }
 
-static CqMessage *
-compose(const CqConfig *config, CqSession *session, const SendOptions *o,
-        GError **error)
+/* Files first, then stored documents, each in the order given. */
+static gboolean
+add_attachments(const CqConfig *config, CqSession *session,
+                CqDocumentSpool *spool, CqMessage *message,
+                const SendOptions *o, GError **error)
 {
-    g_autoptr(CqMessage) message = cq_message_new(CQ_ORIGIN_MANUAL);
+    gint64 max = config->message.max_attachment_size;
+
+    for (guint i = 0; o->attach && o->attach[i]; i++) {
+        if (!cq_message_add_attachment(message, o->attach[i], NULL, NULL, max,
+                                       error))
+            return FALSE;
+    }
+    for (guint i = 0; o->documents && o->documents[i]; i++) {
+        if (!cq_document_attach(session, message, o->documents[i], spool, max,
+                                error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static CqMessage *
+compose(const CqConfig *config, CqSession *session, CqDocumentSpool *spool,
+        const SendOptions *o, GError **error)
+{
+    g_autoptr(CqMessage) message =
+        cq_message_new(o->documents ? CQ_ORIGIN_DOCUMENT : CQ_ORIGIN_MANUAL);
     g_autofree char *from =
         o->from ? g_strdup(o->from) : default_sender(config, session);
 
@@ -133,15 +157,9 @@ compose(const CqConfig *config, CqSession *session, const SendOptions *o,
         (o->subject && !cq_message_set_subject(message, o->subject, error)) ||
         !set_bodies(message, o, error) ||
         !add_headers(message, o->headers, error) ||
-        (o->record && !cq_message_set_record(message, o->record, error)))
+        (o->record && !cq_message_set_record(message, o->record, error)) ||
+        !add_attachments(config, session, spool, message, o, error))
         return NULL;
-
-    for (guint i = 0; o->attach && o->attach[i]; i++) {
-        if (!cq_message_add_attachment(message, o->attach[i], NULL, NULL,
-                                       config->message.max_attachment_size,
-                                       error))
-            return NULL;
-    }
     if (!cq_message_check(message, error))
         return NULL;
     CqConvertOptions convert = cq_convert_options_from_config(config);
@@ -261,14 +279,18 @@ run(CqCli *cli, const SendOptions *o)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(CqSession) session = NULL;
+    g_autoptr(CqDocumentSpool) spool = NULL;
     int code = EX_OK;
 
-    if (!o->print || needs_catalog(o)) {
+    if (!o->print || needs_catalog(o) || o->documents) {
         session = cli_open_session(cli, &code);
         if (session == NULL)
             return code;
     }
-    g_autoptr(CqMessage) message = compose(cli->config, session, o, &error);
+    if (o->documents && (spool = cq_document_spool_new(&error)) == NULL)
+        return cli_fail(cli, error);
+    g_autoptr(CqMessage) message =
+        compose(cli->config, session, spool, o, &error);
     if (message == NULL)
         return cli_fail(cli, error);
     if (o->print) {
@@ -303,8 +325,14 @@ cmd_send(CqCli *cli, int argc, char **argv)
          "Add an HTML alternative read from FILE", "FILE"},
         {"attach", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.attach,
          "Attach FILE (repeatable)", "FILE"},
+        {"document", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &o.documents,
+         "Attach stored document DOC-ID as it was added (repeatable; after "
+         "the files of --attach)",
+         "DOC-ID"},
         {"pdf", 0, 0, G_OPTION_ARG_NONE, &o.pdf,
-         "Convert every attachment that is not a PDF to PDF first", NULL},
+         "Convert every attachment and document that is not a PDF to PDF "
+         "first",
+         NULL},
         {"header", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &o.headers,
          "Add a header 'Name: value' (repeatable)", "HEADER"},
         {"record", 'r', 0, G_OPTION_ARG_STRING, &o.record,

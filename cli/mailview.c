@@ -111,6 +111,8 @@ add_detail_lists(JsonBuilder *b, const CqMailDetail *d)
         set_string(b, "content_type", a->content_type);
         set_int(b, "size", a->size);
         set_string(b, "sha256", a->sha256);
+        set_string(b, "source", a->source);
+        set_string(b, "source_sha256", a->source_sha256);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -137,6 +139,21 @@ add_entries(JsonBuilder *b, const CqMailDetail *d)
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+}
+
+/* "from document:DOC-7 (sha256 ...)", "converted from a file with
+ * sha256 ..." */
+static void
+print_attachment_source(const CqAttachmentInfo *a)
+{
+    if (a->source != NULL && a->source_sha256 != NULL)
+        printf("            from %s (sha256 %s)\n", a->source,
+               a->source_sha256);
+    else if (a->source != NULL)
+        printf("            from %s\n", a->source);
+    else if (a->source_sha256 != NULL)
+        printf("            converted from a file with sha256 %s\n",
+               a->source_sha256);
 }
 
 static void
@@ -168,6 +185,7 @@ print_detail_text(const CqMailDetail *d)
         const CqAttachmentInfo *a = d->attachments->pdata[i];
         printf("attachment  %s (%s, %" G_GINT64_FORMAT " bytes, sha256 %s)\n",
                a->filename, a->content_type, a->size, a->sha256);
+        print_attachment_source(a);
     }
     for (guint i = 0; i < d->entries->len; i++) {
         const CqEntryInfo *e = d->entries->pdata[i];

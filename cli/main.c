@@ -16,6 +16,8 @@ static const CqCommand commands[] = {
      FALSE},
     {"catalog", cmd_catalog, "persons, departments, contacts, lists", TRUE},
     {"record", cmd_record, "quality records that mails belong to", FALSE},
+    {"document", cmd_document, "store, list, show and export documents",
+     FALSE},
     {"user", cmd_user, "users, roles and permissions", FALSE},
     {"demo", cmd_demo, "send sample mails through the whole flow", FALSE},
     {"migrate", cmd_migrate, "copy the database into another (to PostgreSQL)",

@@ -25,6 +25,10 @@ fold(const char *text, gboolean transliterate)
     GString *out = g_string_sized_new(strlen(lower) + 8);
 
     for (const char *p = lower; *p; p = g_utf8_next_char(p)) {
+        if ((guchar)*p < 0x80) {
+            g_string_append_c(out, *p); /* nothing to fold */
+            continue;
+        }
         gunichar c = g_utf8_get_char(p);
         const char *t = transliterate ? german(c) : NULL;
         if (t != NULL) {
@@ -63,8 +67,16 @@ cq_fold_add_key(GString *key, const char *text)
     if (text == NULL || *text == '\0')
         return;
     g_autofree char *a = cq_fold_strip(text);
-    g_autofree char *b = cq_fold_german(text);
-    g_string_append_printf(key, "%s%s", key->len ? " " : "", a);
-    if (strcmp(a, b) != 0)
-        g_string_append_printf(key, " %s", b);
+    if (key->len > 0)
+        g_string_append_c(key, ' ');
+    g_string_append(key, a);
+    for (const char *p = text; *p; p++) {
+        if ((guchar)*p >= 0x80) {
+            /* Only text beyond ASCII can read otherwise in German. */
+            g_autofree char *b = cq_fold_german(text);
+            if (strcmp(a, b) != 0)
+                g_string_append_printf(key, " %s", b);
+            break;
+        }
+    }
 }

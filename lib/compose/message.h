@@ -43,8 +43,9 @@ typedef struct {
     gint64 size;        /* bytes, from the file when it was added */
     char *sha256;       /* hex digest of what was sent; set once written */
     char *source;       /* where it came from ("document:DOC-7"), or NULL */
-    char *source_sha256; /* hex digest of the file it was converted from;
-                            NULL when it is sent as it is */
+    char *source_sha256; /* hex digest of the file it was converted from
+                            or the stored document it was taken from;
+                            NULL for a file sent as it is */
 } CqAttachment;
 
 typedef struct {

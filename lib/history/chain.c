@@ -14,29 +14,50 @@
 static void
 put(GString *out, const char *key, const char *value)
 {
+    char length[24];
+
     if (value == NULL)
         value = "";
-    g_string_append_printf(out, "%s=%zu:%s\n", key, strlen(value), value);
+    gsize len = strlen(value);
+    g_snprintf(length, sizeof length, "%" G_GSIZE_FORMAT, len);
+    g_string_append(out, key);
+    g_string_append_c(out, '=');
+    g_string_append(out, length);
+    g_string_append_c(out, ':');
+    g_string_append_len(out, value, (gssize)len);
+    g_string_append_c(out, '\n');
 }
 
 static void
 put_int(GString *out, const char *key, gint64 value)
 {
-    g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, value);
+    char text[24];
+    g_snprintf(text, sizeof text, "%" G_GINT64_FORMAT, value);
     put(out, key, text);
 }
 
+/* Puts the columns @names, then those of @later (may be NULL) that are
+ * not NULL: columns added to a table after entries were written, which
+ * keep their hash that way. */
 static void
-put_columns(GString *out, CqStmt *stmt, const char *const *names)
+put_columns(GString *out, CqStmt *stmt, const char *const *names,
+            const char *const *later)
 {
-    for (int i = 0; names[i]; i++)
+    int i = 0;
+
+    for (; names[i]; i++)
         put(out, names[i], cq_stmt_text(stmt, i));
+    for (int k = 0; later && later[k]; k++) {
+        if (!cq_stmt_is_null(stmt, i + k))
+            put(out, later[k], cq_stmt_text(stmt, i + k));
+    }
 }
 
 /* Appends every row of @sql (bound to @id) to @out, one block a row. */
 static gboolean
-put_rows(CqStore *store, GString *out, const char *block, const char *sql,
-         const char *const *names, gint64 id, GError **error)
+put_rows_later(CqStore *store, GString *out, const char *block, const char *sql,
+               const char *const *names, const char *const *later, gint64 id,
+               GError **error)
 {
     CqStmt *stmt = cq_store_stmt(store, sql, error);
     CqStep step = CQ_STEP_ERROR;
@@ -46,10 +67,17 @@ put_rows(CqStore *store, GString *out, const char *block, const char *sql,
     cq_stmt_bind_int(stmt, 1, id);
     while ((step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
         g_string_append_printf(out, "[%s]\n", block);
-        put_columns(out, stmt, names);
+        put_columns(out, stmt, names, later);
     }
     cq_stmt_reset(stmt);
     return step == CQ_STEP_DONE;
+}
+
+static gboolean
+put_rows(CqStore *store, GString *out, const char *block, const char *sql,
+         const char *const *names, gint64 id, GError **error)
+{
+    return put_rows_later(store, out, block, sql, names, NULL, id, error);
 }
 
 static const char *const mail_names[] = {
@@ -63,6 +91,7 @@ static const char *const rcpt_names[] = {
 static const char *const att_names[] = {
     "position", "filename", "content_type", "size", "sha256", "source", NULL,
 };
+static const char *const att_later[] = {"source_sha256", NULL};
 static const char *const result_names[] = {
     "rcpt", "status", "code", "reply", NULL,
 };
@@ -82,11 +111,12 @@ put_mail(CqStore *store, GString *out, gint64 mail, GError **error)
                     "SELECT id, position, kind, address, display, source"
                     " FROM mail_rcpt WHERE mail_id = ? ORDER BY position",
                     rcpt_names, mail, error) &&
-           put_rows(store, out, "attachment",
-                    "SELECT position, filename, content_type, size, sha256,"
-                    " source FROM mail_attachment WHERE mail_id = ?"
-                    " ORDER BY position",
-                    att_names, mail, error);
+           put_rows_later(store, out, "attachment",
+                          "SELECT position, filename, content_type, size,"
+                          " sha256, source, source_sha256"
+                          " FROM mail_attachment WHERE mail_id = ?"
+                          " ORDER BY position",
+                          att_names, att_later, mail, error);
 }
 
 typedef struct {
@@ -126,9 +156,12 @@ entry_read(Entry *e, CqStmt *stmt)
 
 #define ENTRY_COLUMNS "seq, kind, mail_id, actor, at, detail, prev_hash, hash"
 
-/* The hash of entry @e over its canonical content; newly allocated. */
+/* The hash of entry @e over its canonical content; newly allocated.
+ * @with_results: whether the entry may have delivery results (an entry
+ * appended in one step has none). */
 static char *
-entry_hash(CqStore *store, const Entry *e, GError **error)
+entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
+              GError **error)
 {
     g_autoptr(GString) out = g_string_new(CHAIN_FORMAT "\n");
 
@@ -141,12 +174,19 @@ entry_hash(CqStore *store, const Entry *e, GError **error)
     put(out, "prev", e->prev);
     if (strcmp(e->kind, "queued") == 0 && !put_mail(store, out, e->mail, error))
         return NULL;
-    if (!put_rows(store, out, "result",
+    if (with_results &&
+        !put_rows(store, out, "result",
                   "SELECT rcpt_id, status, code, reply FROM delivery_result"
                   " WHERE history_seq = ? ORDER BY id",
                   result_names, e->seq, error))
         return NULL;
     return cq_sha256_of(out->str, out->len);
+}
+
+static char *
+entry_hash(CqStore *store, const Entry *e, GError **error)
+{
+    return entry_hash_of(store, e, TRUE, error);
 }
 
 /* The chain's head; an appender locks it until its transaction ends, so
@@ -184,36 +224,66 @@ write_head(CqStore *store, gint64 seq, const char *hash, GError **error)
     return cq_stmt_run(stmt, error);
 }
 
+static gboolean
+insert_entry(CqStore *store, const Entry *e, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "INSERT INTO history (seq, kind, mail_id, actor, at, detail,"
+        " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, e->seq);
+    cq_stmt_bind_text(stmt, 2, e->kind);
+    if (e->mail != 0)
+        cq_stmt_bind_int(stmt, 3, e->mail);
+    else
+        cq_stmt_bind_null(stmt, 3);
+    cq_stmt_bind_text(stmt, 4, e->actor);
+    cq_stmt_bind_int(stmt, 5, e->at);
+    cq_stmt_bind_text(stmt, 6, e->detail);
+    cq_stmt_bind_text(stmt, 7, e->prev);
+    cq_stmt_bind_text(stmt, 8, e->hash);
+    return cq_stmt_run(stmt, error);
+}
+
+/* Starts entry @e after the head; an empty head hash means that the
+ * last entry was begun and not sealed. */
+static gboolean
+start_entry(CqStore *store, Entry *e, const char *kind, gint64 mail_id,
+            const char *actor, const char *detail, GError **error)
+{
+    gint64 last = 0;
+
+    if (!read_head(store, TRUE, &last, &e->prev, error))
+        return FALSE;
+    g_return_val_if_fail(*e->prev != '\0', FALSE);
+    e->seq = last + 1;
+    e->kind = g_strdup(kind);
+    e->mail = mail_id;
+    e->actor = g_strdup(actor);
+    e->at = cq_store_now();
+    e->detail = g_strdup(detail ? detail : "");
+    return TRUE;
+}
+
 gboolean
 cq_history_begin(CqStore *store, const char *kind, gint64 mail_id,
                  const char *actor, const char *detail, gint64 *seq,
                  GError **error)
 {
-    g_autofree char *prev = NULL;
-    gint64 last = 0;
+    Entry e = {0};
 
-    if (!read_head(store, TRUE, &last, &prev, error))
-        return FALSE;
-    g_return_val_if_fail(*prev != '\0', FALSE); /* the last one is sealed */
-    CqStmt *stmt = cq_store_stmt(
-        store,
-        "INSERT INTO history (seq, kind, mail_id, actor, at, detail,"
-        " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, '')",
-        error);
-    if (stmt == NULL)
-        return FALSE;
-    *seq = last + 1;
-    cq_stmt_bind_int(stmt, 1, *seq);
-    cq_stmt_bind_text(stmt, 2, kind);
-    if (mail_id != 0)
-        cq_stmt_bind_int(stmt, 3, mail_id);
-    else
-        cq_stmt_bind_null(stmt, 3);
-    cq_stmt_bind_text(stmt, 4, actor);
-    cq_stmt_bind_int(stmt, 5, cq_store_now());
-    cq_stmt_bind_text(stmt, 6, detail ? detail : "");
-    cq_stmt_bind_text(stmt, 7, prev);
-    return cq_stmt_run(stmt, error) && write_head(store, *seq, "", error);
+    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error);
+    if (ok) {
+        e.hash = g_strdup("");
+        ok = insert_entry(store, &e, error) &&
+             write_head(store, e.seq, "", error);
+        *seq = e.seq;
+    }
+    entry_clear(&e);
+    return ok;
 }
 
 static gboolean
@@ -251,13 +321,20 @@ cq_history_seal(CqStore *store, gint64 seq, GError **error)
     return cq_stmt_run(stmt, error) && write_head(store, seq, hash, error);
 }
 
+/* An entry without delivery results is hashed before it is written, and
+ * written once. */
 gboolean
 cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
                   const char *actor, const char *detail, GError **error)
 {
-    gint64 seq = 0;
-    return cq_history_begin(store, kind, mail_id, actor, detail, &seq, error) &&
-           cq_history_seal(store, seq, error);
+    Entry e = {0};
+
+    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error) &&
+                  (e.hash = entry_hash_of(store, &e, FALSE, error)) != NULL &&
+                  insert_entry(store, &e, error) &&
+                  write_head(store, e.seq, e.hash, error);
+    entry_clear(&e);
+    return ok;
 }
 
 gboolean

@@ -9,7 +9,8 @@
  *   queued     the mail as accepted: sender, subject, record, the size
  *              and SHA-256 of the raw message, each recipient with the
  *              catalog entry it came from, each attachment with its size
- *              and SHA-256
+ *              and SHA-256 and where it came from (a stored document, or
+ *              the file it was converted from, with that one's SHA-256)
  *   attempt    one delivery attempt, with each recipient's result and
  *              the server's reply
  *   retry, cancel, takeover, expire

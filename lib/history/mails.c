@@ -47,6 +47,7 @@ attachment_info_free(CqAttachmentInfo *info)
     g_free(info->content_type);
     g_free(info->sha256);
     g_free(info->source);
+    g_free(info->source_sha256);
     g_free(info);
 }
 
@@ -254,7 +255,7 @@ load_attachments(CqStore *store, gint64 mail, GError **error)
         g_ptr_array_new_with_free_func((GDestroyNotify)attachment_info_free);
     CqStmt *stmt = cq_store_stmt(
         store,
-        "SELECT filename, content_type, size, sha256, source"
+        "SELECT filename, content_type, size, sha256, source, source_sha256"
         " FROM mail_attachment WHERE mail_id = ? ORDER BY position",
         error);
     CqStep step = CQ_STEP_ERROR;
@@ -269,6 +270,7 @@ load_attachments(CqStore *store, gint64 mail, GError **error)
         a->size = cq_stmt_int(stmt, 2);
         a->sha256 = cq_stmt_dup(stmt, 3);
         a->source = cq_stmt_dup(stmt, 4);
+        a->source_sha256 = cq_stmt_dup(stmt, 5);
         g_ptr_array_add(out, a);
     }
     cq_stmt_reset(stmt);

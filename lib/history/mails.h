@@ -53,8 +53,10 @@ typedef struct {
     char *filename;
     char *content_type;
     gint64 size;
-    char *sha256;
-    char *source;
+    char *sha256;        /* of what was sent */
+    char *source;        /* "document:DOC-7", or NULL */
+    char *source_sha256; /* of the document or file it was made from, or
+                            NULL when the file was sent as it is */
 } CqAttachmentInfo;
 
 typedef struct {

@@ -275,6 +275,21 @@ cq_mime_record_thread_id(const char *record, const char *domain)
     return g_string_free(id, FALSE);
 }
 
+static gpointer
+load_local_zone(gpointer data)
+{
+    return g_time_zone_new_local();
+}
+
+/* The local time zone, read once: reading it costs more than composing
+ * a small message. */
+static GTimeZone *
+local_zone(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    return g_once(&once, load_local_zone, NULL);
+}
+
 static void
 assign_identity(CqMessage *message, const CqMimeOptions *options)
 {
@@ -289,7 +304,7 @@ assign_identity(CqMessage *message, const CqMimeOptions *options)
             "%s@%s", compact->str, id_domain(message, options));
     }
     if (message->date == NULL)
-        message->date = g_date_time_new_now_local();
+        message->date = g_date_time_new_now(local_zone());
 }
 
 /* Encodes all of @text as RFC 2047 "B" words of at most 75 characters,

@@ -43,14 +43,38 @@ insert_mail(CqSession *session, const CqMessage *m, gboolean is_8bit,
     return cq_stmt_int_result(stmt, 0, id, error);
 }
 
+/* The message to store: composed while it is written (@mime), or
+ * composed before (@bytes). */
+typedef struct {
+    CqMime *mime;
+    GBytes *bytes;
+} Raw;
+
 static gboolean
-write_raw(CqStore *store, CqMime *mime, gint64 id, gint64 *size, char **sha256,
-          GError **error)
+write_composed(const Raw *raw, GMimeStream *writer, GError **error)
+{
+    gsize len = 0;
+    const char *data = NULL;
+
+    if (raw->mime != NULL)
+        return cq_mime_write(raw->mime, writer, error);
+    data = g_bytes_get_data(raw->bytes, &len);
+    if (g_mime_stream_write(writer, data, len) != (ssize_t)len) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_IO,
+                    "the message could not be stored");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+write_raw(CqStore *store, const Raw *raw, gint64 id, gint64 *size,
+          char **sha256, GError **error)
 {
     g_autoptr(GMimeStream) writer = cq_chunk_writer_new(store, id);
     g_autoptr(GError) local = NULL;
 
-    if (!cq_mime_write(mime, writer, &local)) {
+    if (!write_composed(raw, writer, &local)) {
         /* A store failure is the better explanation than the stream's. */
         if (!cq_chunk_writer_finish(writer, size, sha256, error))
             return FALSE;
@@ -135,8 +159,8 @@ insert_attachments(CqStore *store, const CqMessage *m, gint64 id,
         CqStmt *stmt = cq_store_stmt(
             store,
             "INSERT INTO mail_attachment (mail_id, position, filename,"
-            " content_type, size, sha256, source) VALUES (?, ?, ?, ?, ?, ?,"
-            " ?)",
+            " content_type, size, sha256, source, source_sha256)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             error);
         if (stmt == NULL)
             return FALSE;
@@ -147,6 +171,7 @@ insert_attachments(CqStore *store, const CqMessage *m, gint64 id,
         cq_stmt_bind_int(stmt, 5, a->size);
         cq_stmt_bind_text(stmt, 6, a->sha256 ? a->sha256 : "");
         cq_stmt_bind_text(stmt, 7, a->source);
+        cq_stmt_bind_text(stmt, 8, a->source_sha256);
         if (!cq_stmt_run(stmt, error))
             return FALSE;
     }
@@ -172,7 +197,7 @@ insert_outbox(CqStore *store, gint64 id, GError **error)
 }
 
 static gboolean
-store_mail(CqSession *session, CqMessage *message, CqMime *mime,
+store_mail(CqSession *session, CqMessage *message, const Raw *raw,
            gboolean is_8bit, gint64 *id, GError **error)
 {
     CqStore *store = session->store;
@@ -183,7 +208,7 @@ store_mail(CqSession *session, CqMessage *message, CqMime *mime,
     return (message->record == NULL ||
             cq_record_ensure(session, message->record, &record, error)) &&
            insert_mail(session, message, is_8bit, record, id, error) &&
-           write_raw(store, mime, *id, &size, &sha256, error) &&
+           write_raw(store, raw, *id, &size, &sha256, error) &&
            finish_mail(store, message, *id, size, sha256, error) &&
            insert_rcpts(store, message, *id, error) &&
            insert_attachments(store, message, *id, error) &&
@@ -212,9 +237,11 @@ cq_outbox_enqueue(CqSession *session, CqMessage *message,
     if (!cq_session_require(session, CQ_PERM_SEND, "send mail", error))
         return FALSE;
     g_autoptr(CqMime) mime = cq_mime_build(message, options, error);
+    Raw raw = {.mime = mime};
     if (mime == NULL || !cq_store_begin(session->store, CQ_TX_WRITE, error))
         return FALSE;
-    if (!store_mail(session, message, mime, options->allow_8bit, &id, error)) {
+    if (!store_mail(session, message, &raw, options->allow_8bit, &id,
+                    error)) {
         cq_store_rollback(session->store);
         return FALSE;
     }
@@ -224,4 +251,150 @@ cq_outbox_enqueue(CqSession *session, CqMessage *message,
     if (mail_id != NULL)
         *mail_id = id;
     return TRUE;
+}
+
+/* ---- many at once ------------------------------------------------------ */
+
+typedef struct {
+    CqMessage *message;
+    const CqMimeOptions *options;
+    GBytes *bytes;  /* composed, or NULL */
+    GError *error;  /* why it could not be composed */
+    gboolean done;
+} Job;
+
+typedef struct {
+    GMutex lock;
+    GCond cond;
+} Board;
+
+typedef struct {
+    Job *job;
+    Board *board;
+} Task;
+
+static void
+compose_job(gpointer data, gpointer user_data)
+{
+    Task *task = data;
+    Job *job = task->job;
+    GError *error = NULL;
+    g_autoptr(CqMime) mime = cq_mime_build(job->message, job->options,
+                                           &error);
+    GBytes *bytes = mime ? cq_mime_to_bytes(mime, &error) : NULL;
+
+    g_mutex_lock(&task->board->lock);
+    job->bytes = bytes;
+    job->error = error;
+    job->done = TRUE;
+    g_cond_broadcast(&task->board->cond);
+    g_mutex_unlock(&task->board->lock);
+    g_free(task);
+}
+
+static void
+wait_job(Board *board, Job *job)
+{
+    g_mutex_lock(&board->lock);
+    while (!job->done)
+        g_cond_wait(&board->cond, &board->lock);
+    g_mutex_unlock(&board->lock);
+}
+
+/* Stores message @i: composed by the pool, or composed here while it is
+ * written when it has attachments (those are streamed, never held). */
+static gboolean
+store_one(CqSession *session, Board *board, Job *job,
+          const CqMimeOptions *options, gint64 *id, GError **error)
+{
+    g_autoptr(CqMime) mime = NULL;
+    Raw raw = {0};
+
+    if (job->message->attachments->len > 0) {
+        mime = cq_mime_build(job->message, options, error);
+        if (mime == NULL)
+            return FALSE;
+        raw.mime = mime;
+    } else {
+        wait_job(board, job);
+        if (job->error != NULL) {
+            g_propagate_error(error, g_steal_pointer(&job->error));
+            return FALSE;
+        }
+        raw.bytes = job->bytes;
+    }
+    if (!store_mail(session, job->message, &raw, options->allow_8bit, id,
+                    error))
+        return FALSE;
+    log_queued(session, job->message, *id);
+    return TRUE;
+}
+
+static gboolean
+store_all(CqSession *session, Board *board, Job *jobs, guint n,
+          const CqMimeOptions *options, gint64 *mail_ids, GError **error)
+{
+    for (guint i = 0; i < n; i++) {
+        gint64 id = 0;
+        if (!store_one(session, board, &jobs[i], options, &id, error)) {
+            g_prefix_error(error, "message %u of %u: ", i + 1, n);
+            return FALSE;
+        }
+        if (mail_ids != NULL)
+            mail_ids[i] = id;
+    }
+    return TRUE;
+}
+
+static GThreadPool *
+start_pool(Board *board, Job *jobs, guint n)
+{
+    GThreadPool *pool = g_thread_pool_new(
+        compose_job, NULL, (gint)MAX(g_get_num_processors(), 1), FALSE, NULL);
+
+    for (guint i = 0; i < n; i++) {
+        if (jobs[i].message->attachments->len > 0)
+            continue;
+        Task *task = g_new0(Task, 1);
+        task->job = &jobs[i];
+        task->board = board;
+        g_thread_pool_push(pool, task, NULL);
+    }
+    return pool;
+}
+
+gboolean
+cq_outbox_enqueue_many(CqSession *session, CqMessage **messages, guint n,
+                       const CqMimeOptions *options, gint64 *mail_ids,
+                       GError **error)
+{
+    Board board;
+    g_autofree Job *jobs = g_new0(Job, n);
+
+    if (!cq_session_require(session, CQ_PERM_SEND, "send mail", error))
+        return FALSE;
+    cq_mime_init();
+    for (guint i = 0; i < n; i++) {
+        jobs[i].message = messages[i];
+        jobs[i].options = options;
+    }
+    g_mutex_init(&board.lock);
+    g_cond_init(&board.cond);
+    GThreadPool *pool = start_pool(&board, jobs, n);
+
+    gboolean ok = cq_store_begin(session->store, CQ_TX_WRITE, error);
+    if (ok && !store_all(session, &board, jobs, n, options, mail_ids, error)) {
+        cq_store_rollback(session->store);
+        ok = FALSE;
+    }
+    g_thread_pool_free(pool, FALSE, TRUE); /* every job runs, then ends */
+    if (ok)
+        ok = cq_store_commit(session->store, error);
+    for (guint i = 0; i < n; i++) {
+        g_clear_pointer(&jobs[i].bytes, g_bytes_unref);
+        g_clear_error(&jobs[i].error);
+    }
+    g_cond_clear(&board.cond);
+    g_mutex_clear(&board.lock);
+    return ok;
 }

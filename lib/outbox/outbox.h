@@ -43,6 +43,16 @@ gboolean cq_outbox_enqueue(CqSession *session, CqMessage *message,
                            const CqMimeOptions *options, gint64 *mail_id,
                            GError **error);
 
+/* Stores @n messages as cq_outbox_enqueue() would, all or none: in the
+ * caller's write transaction, or else in one of its own.  Messages
+ * without attachments are composed on every processor at once while the
+ * ones before them are being stored; the rest are composed as they are
+ * stored.  @mail_ids (may be NULL) receives the n identifiers.  On
+ * failure the error names the message by its position. */
+gboolean cq_outbox_enqueue_many(CqSession *session, CqMessage **messages,
+                                guint n, const CqMimeOptions *options,
+                                gint64 *mail_ids, GError **error);
+
 typedef struct {
     gint64 lease;      /* seconds a claim lasts */
     gint64 retry_base; /* seconds before the first retry */

@@ -1,5 +1,7 @@
-/* The SMTP transport: a batch of stored mails over one client
- * connection, the final "." of one mail sent with the next envelope. */
+/* The SMTP transport: each batch of stored mails goes over one client
+ * connection, the final "." of one mail sent with the next envelope.  Up
+ * to `[smtp] connections` batches go at once, each on its own connection
+ * from a pool; a connection stays open for the next batch. */
 #include "outbox/transport.h"
 
 #include "common/error.h"
@@ -7,8 +9,45 @@
 
 typedef struct {
     CqTransport parent;
-    CqSmtpClient *client;
+    const CqConfig *config;
+    guint size;        /* connections at most */
+    guint created;     /* clients made so far; under the lock */
+    GMutex lock;
+    GAsyncQueue *idle; /* CqSmtpClient not in use */
 } SmtpTransport;
+
+/* A client for one batch: an idle one, or a new one while the pool is
+ * not full, or else the next to come back. */
+static CqSmtpClient *
+take_client(SmtpTransport *self, GError **error)
+{
+    CqSmtpClient *client = g_async_queue_try_pop(self->idle);
+    gboolean make = FALSE;
+
+    if (client != NULL)
+        return client;
+    g_mutex_lock(&self->lock);
+    if (self->created < self->size) {
+        self->created++;
+        make = TRUE;
+    }
+    g_mutex_unlock(&self->lock);
+    if (!make)
+        return g_async_queue_pop(self->idle);
+    client = cq_smtp_client_new(self->config, error);
+    if (client == NULL) {
+        g_mutex_lock(&self->lock);
+        self->created--;
+        g_mutex_unlock(&self->lock);
+    }
+    return client;
+}
+
+static void
+give_back(SmtpTransport *self, CqSmtpClient *client)
+{
+    g_async_queue_push(self->idle, client);
+}
 
 static CqOutcome
 rcpt_outcome(CqSmtpRcptStatus status)
@@ -102,6 +141,9 @@ smtp_deliver(CqTransport *transport, CqTransportMail **mails, guint n,
              GError **error)
 {
     SmtpTransport *self = (SmtpTransport *)transport;
+    CqSmtpClient *client = take_client(self, error);
+    if (client == NULL)
+        return FALSE;
     g_autofree CqSmtpJob *jobs = g_new0(CqSmtpJob, n);
     g_autofree guint *index = g_new0(guint, n);
     guint n_jobs = 0;
@@ -120,7 +162,8 @@ smtp_deliver(CqTransport *transport, CqTransportMail **mails, guint n,
         jobs[n_jobs].message = mails[i]->raw;
         index[n_jobs++] = i;
     }
-    cq_smtp_client_send_batch(self->client, jobs, n_jobs);
+    cq_smtp_client_send_batch(client, jobs, n_jobs);
+    give_back(self, client);
     for (guint j = 0; j < n_jobs; j++) {
         apply_result(mails[index[j]], &jobs[j].result);
         mails[index[j]]->downgraded = jobs[j].result.downgraded;
@@ -136,18 +179,36 @@ static gboolean
 smtp_allows_8bit(CqTransport *transport)
 {
     SmtpTransport *self = (SmtpTransport *)transport;
+    CqSmtpClient *client = take_client(self, NULL);
+    gboolean allows = FALSE;
 
-    if (!cq_smtp_client_open(self->client, NULL, NULL))
+    if (client == NULL)
         return FALSE;
-    const CqSmtpServerInfo *info = cq_smtp_client_get_info(self->client);
-    return info != NULL && (info->extensions & CQ_SMTP_EXT_8BITMIME) != 0;
+    if (cq_smtp_client_open(client, NULL, NULL)) {
+        const CqSmtpServerInfo *info = cq_smtp_client_get_info(client);
+        allows = info != NULL &&
+                 (info->extensions & CQ_SMTP_EXT_8BITMIME) != 0;
+    }
+    give_back(self, client);
+    return allows;
+}
+
+static guint
+smtp_parallel(CqTransport *transport)
+{
+    return ((SmtpTransport *)transport)->size;
 }
 
 static void
 smtp_free(CqTransport *transport)
 {
     SmtpTransport *self = (SmtpTransport *)transport;
-    cq_smtp_client_free(self->client);
+    CqSmtpClient *client;
+
+    while ((client = g_async_queue_try_pop(self->idle)) != NULL)
+        cq_smtp_client_free(client);
+    g_async_queue_unref(self->idle);
+    g_mutex_clear(&self->lock);
     g_free(self);
 }
 
@@ -156,16 +217,23 @@ static const CqTransportClass smtp_class = {
     .deliver = smtp_deliver,
     .allows_8bit = smtp_allows_8bit,
     .free = smtp_free,
+    .parallel = smtp_parallel,
 };
 
 CqTransport *
 cq_transport_smtp_new(const CqConfig *config, GError **error)
 {
+    /* Checks the settings now, and is the pool's first connection. */
     CqSmtpClient *client = cq_smtp_client_new(config, error);
     if (client == NULL)
         return NULL;
     SmtpTransport *self = g_new0(SmtpTransport, 1);
     self->parent.klass = &smtp_class;
-    self->client = client;
+    self->config = config;
+    self->size = (guint)MAX(config->smtp.connections, 1);
+    self->created = 1;
+    g_mutex_init(&self->lock);
+    self->idle = g_async_queue_new();
+    g_async_queue_push(self->idle, client);
     return &self->parent;
 }

@@ -31,6 +31,14 @@ cq_transport_free(CqTransport *transport)
         transport->klass->free(transport);
 }
 
+guint
+cq_transport_parallel(CqTransport *transport)
+{
+    if (transport->klass->parallel == NULL)
+        return 1;
+    return MAX(transport->klass->parallel(transport), 1u);
+}
+
 typedef struct {
     CqTransport parent;
     char *path;

@@ -58,6 +58,9 @@ typedef struct {
      * server when it offers 8BITMIME (asked by connecting).  NULL: no. */
     gboolean (*allows_8bit)(CqTransport *transport);
     void (*free)(CqTransport *transport);
+    /* How many deliver() calls may run at once, each from its own
+     * thread; NULL: one. */
+    guint (*parallel)(CqTransport *transport);
 } CqTransportClass;
 
 struct _CqTransport {
@@ -66,8 +69,9 @@ struct _CqTransport {
 
 /* The transport @config names: the local Maildir, or the SMTP server. */
 CqTransport *cq_transport_new(const CqConfig *config, GError **error);
-/* A transport to the SMTP server of @config, which must outlive it: one
- * connection for all batches, opened when first needed. */
+/* A transport to the SMTP server of @config, which must outlive it: up
+ * to `[smtp] connections` connections, each used for one batch at a time
+ * and kept for the next, opened when first needed. */
 CqTransport *cq_transport_smtp_new(const CqConfig *config, GError **error);
 /* A transport into the Maildir at @path. */
 CqTransport *cq_transport_maildir_new(const char *path);
@@ -77,6 +81,9 @@ gboolean cq_transport_allows_8bit(const CqConfig *config);
 /* Asks @transport whether messages for it may use 8bit text; FALSE when
  * it cannot tell (an SMTP server that cannot be reached now). */
 gboolean cq_transport_probe_8bit(CqTransport *transport);
+
+/* How many batches @transport takes at once. */
+guint cq_transport_parallel(CqTransport *transport);
 
 void cq_transport_free(CqTransport *transport);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqTransport, cq_transport_free)

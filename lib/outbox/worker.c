@@ -216,6 +216,10 @@ claim_batch(CqStore *store, const char *worker, const CqDeliverOptions *o,
     return ids;
 }
 
+/* Messages up to this size are read into memory with the rest of their
+ * batch; larger ones are streamed from the store while they are sent. */
+#define MAX_PRELOAD (1024 * 1024)
+
 static void
 rcpt_clear(gpointer data)
 {
@@ -260,6 +264,27 @@ load_pending(CqStore *store, CqTransportMail *m, GError **error)
     return step == CQ_STEP_DONE;
 }
 
+/* Reads a small message into memory while the batch's read transaction
+ * is open, so that sending it costs the store nothing more. */
+static gboolean
+preload(CqTransportMail *m, GError **error)
+{
+    g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+
+    if (g_mime_stream_write_to_stream(m->raw, mem) != m->size) {
+        const GError *why = cq_chunk_reader_error(m->raw);
+        g_set_error(error, CQ_ERROR, CQ_ERROR_IO,
+                    "mail %" G_GINT64_FORMAT ": its stored message is "
+                    "incomplete%s%s",
+                    m->mail_id, why ? ": " : "", why ? why->message : "");
+        return FALSE;
+    }
+    g_mime_stream_reset(mem);
+    g_object_unref(m->raw);
+    m->raw = g_steal_pointer(&mem);
+    return TRUE;
+}
+
 static CqTransportMail *
 load_mail(CqStore *store, gint64 id, GError **error)
 {
@@ -289,6 +314,8 @@ load_mail(CqStore *store, gint64 id, GError **error)
         goto fail;
     m->raw = cq_chunk_reader_new(store, id);
     cq_chunk_reader_set_length(m->raw, m->size);
+    if (m->size <= MAX_PRELOAD && !preload(m, error))
+        goto fail;
     return m;
 
 fail:
@@ -533,16 +560,20 @@ record_mail(CqStore *store, CqTransportMail *m, Tally *t, const char *worker,
     return TRUE;
 }
 
-/* Commits the results of a whole batch at once.  Every outbox row of
- * the batch is locked before the history's head: the order all writers
- * keep, so that none waits for another that waits for it. */
+/* Commits the results of a whole batch at once.  The commit need not
+ * wait for the disk: it survives a crash of the process, and what a power
+ * failure takes is only that these mails went out; they are then claimed
+ * and sent once more, like any mail in flight.  Every outbox row of the
+ * batch is locked before the history's head: the order all writers keep,
+ * so that none waits for another that waits for it. */
 static gboolean
 record_batch(CqStore *store, GPtrArray *mails, const char *worker,
              const CqDeliverOptions *o, CqDeliverStats *stats, GError **error)
 {
     CqDeliverStats before = *stats;
     g_autofree Tally *tallies = g_new0(Tally, mails->len);
-    gboolean ok = cq_store_begin(store, CQ_TX_WRITE, error);
+    gboolean ok = cq_store_begin_relaxed(store, error);
+    gboolean begun = ok;
 
     for (guint i = 0; ok && i < mails->len; i++) {
         const CqTransportMail *m = mails->pdata[i];
@@ -555,7 +586,7 @@ record_batch(CqStore *store, GPtrArray *mails, const char *worker,
         g_free(tallies[i].last_error);
     if (ok)
         ok = cq_store_commit(store, error);
-    else if (cq_store_in_transaction(store))
+    else if (begun)
         cq_store_rollback(store);
     if (!ok)
         *stats = before;
@@ -585,25 +616,154 @@ record_batch_retrying(CqStore *store, GPtrArray *mails, const char *worker,
     }
 }
 
+/* Loads the claimed mails in one read transaction: one snapshot, and no
+ * lock taken and released for every statement. */
 static gboolean
-deliver_batch(CqSession *session, CqTransport *transport, GArray *ids,
-              const char *worker, const CqDeliverOptions *o,
-              CqDeliverStats *stats, GError **error)
+load_batch(CqStore *store, GArray *ids, GPtrArray *mails, GError **error)
 {
-    g_autoptr(GPtrArray) mails =
-        g_ptr_array_new_with_free_func((GDestroyNotify)mail_free);
-
+    if (!cq_store_begin(store, CQ_TX_READ, error))
+        return FALSE;
     for (guint i = 0; i < ids->len; i++) {
         CqTransportMail *m =
-            load_mail(session->store, g_array_index(ids, gint64, i), error);
-        if (m == NULL)
+            load_mail(store, g_array_index(ids, gint64, i), error);
+        if (m == NULL) {
+            cq_store_end_read(store);
             return FALSE;
+        }
         g_ptr_array_add(mails, m);
     }
-    stats->claimed += ids->len;
-    transmit(transport, mails);
-    return record_batch_retrying(session->store, mails, worker, o, stats,
-                                 error);
+    cq_store_end_read(store);
+    return TRUE;
+}
+
+/* A claimed batch on its way: loaded, sent, then recorded. */
+typedef struct {
+    GPtrArray *mails; /* of CqTransportMail */
+    gboolean streams; /* a message is read from the store while sent */
+} Batch;
+
+static void
+batch_free(Batch *batch)
+{
+    if (batch == NULL)
+        return;
+    g_ptr_array_unref(batch->mails);
+    g_free(batch);
+}
+
+static Batch *
+batch_load(CqStore *store, GArray *ids, GError **error)
+{
+    Batch *batch = g_new0(Batch, 1);
+
+    batch->mails = g_ptr_array_new_with_free_func((GDestroyNotify)mail_free);
+    if (!load_batch(store, ids, batch->mails, error)) {
+        batch_free(batch);
+        return NULL;
+    }
+    for (guint i = 0; i < batch->mails->len; i++) {
+        const CqTransportMail *m = batch->mails->pdata[i];
+        batch->streams |= !GMIME_IS_STREAM_MEM(m->raw);
+    }
+    return batch;
+}
+
+/* The sending threads: they alone talk to the transport, so that the
+ * store is read and written for the next and the previous batches while
+ * these are on the wire; one thread for each batch the transport takes
+ * at once (parallel SMTP connections).  Messages they send are all in
+ * memory; a batch that streams from the store is sent by the store's own
+ * thread. */
+typedef struct {
+    CqTransport *transport;
+    GAsyncQueue *todo; /* Batch to send */
+    GAsyncQueue *done; /* Batch sent */
+    GPtrArray *threads;
+    guint in_flight; /* batches given to the threads, not yet recorded */
+} Sender;
+
+/* Pushed to end the sending thread. */
+static Batch end_of_work;
+
+static gpointer
+sender_main(gpointer data)
+{
+    Sender *sender = data;
+
+    for (;;) {
+        Batch *batch = g_async_queue_pop(sender->todo);
+        if (batch == &end_of_work)
+            return NULL;
+        transmit(sender->transport, batch->mails);
+        g_async_queue_push(sender->done, batch);
+    }
+}
+
+static void
+sender_start(Sender *sender, CqTransport *transport)
+{
+    guint n = cq_transport_parallel(transport);
+
+    sender->transport = transport;
+    sender->todo = g_async_queue_new();
+    sender->done = g_async_queue_new();
+    sender->threads = g_ptr_array_new();
+    for (guint i = 0; i < n; i++)
+        g_ptr_array_add(sender->threads,
+                        g_thread_new("caqmail-send", sender_main, sender));
+}
+
+/* Waits for the batches still on their way and ends the threads; their
+ * mails stay claimed, and their leases bring them back. */
+static void
+sender_stop(Sender *sender)
+{
+    for (guint i = 0; i < sender->threads->len; i++)
+        g_async_queue_push(sender->todo, &end_of_work);
+    for (guint i = 0; i < sender->threads->len; i++)
+        g_thread_join(sender->threads->pdata[i]);
+    g_ptr_array_unref(sender->threads);
+    while (sender->in_flight > 0) {
+        batch_free(g_async_queue_pop(sender->done));
+        sender->in_flight--;
+    }
+    g_async_queue_unref(sender->todo);
+    g_async_queue_unref(sender->done);
+}
+
+static gboolean
+record_next(Sender *sender, CqSession *session, const char *worker,
+            const CqDeliverOptions *o, CqDeliverStats *stats,
+            CqDeliverProgress progress, gpointer data, GError **error)
+{
+    Batch *batch = g_async_queue_pop(sender->done);
+    sender->in_flight--;
+    gboolean ok = record_batch_retrying(session->store, batch->mails, worker, o,
+                                        stats, error);
+    batch_free(batch);
+    if (ok && progress != NULL)
+        progress(stats, data);
+    return ok;
+}
+
+/* Sends a batch that streams from the store in this thread, after the
+ * batches before it are recorded. */
+static gboolean
+deliver_streaming(Sender *sender, CqSession *session, Batch *batch,
+                  const char *worker, const CqDeliverOptions *o,
+                  CqDeliverStats *stats, CqDeliverProgress progress,
+                  gpointer data, GError **error)
+{
+    while (sender->in_flight > 0) {
+        if (!record_next(sender, session, worker, o, stats, progress, data,
+                         error))
+            return FALSE;
+    }
+    transmit(sender->transport, batch->mails);
+    g_async_queue_push(sender->done, batch);
+    sender->in_flight++;
+    return record_next(sender, session, worker, o, stats, progress, data,
+                       error);
 }
 
 static gint
@@ -611,6 +771,56 @@ compare_ids(gconstpointer a, gconstpointer b)
 {
     gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
     return x < y ? -1 : x > y;
+}
+
+/* Claims and loads the next batch; NULL with no error when none is due. */
+static Batch *
+next_batch(CqSession *session, const char *worker, const CqDeliverOptions *o,
+           GError **error)
+{
+    g_autoptr(GArray) ids = claim_batch(session->store, worker, o, error);
+
+    if (ids == NULL || ids->len == 0)
+        return NULL;
+    g_array_sort(ids, compare_ids);
+    return batch_load(session->store, ids, error);
+}
+
+/* Keeps one batch more on its way than there are sending threads:
+ * while they have theirs on the wire, the next is claimed and loaded,
+ * and the ones before are recorded.  Results are recorded in the order
+ * the batches finish. */
+static gboolean
+deliver_all(CqSession *session, Sender *sender, const char *worker,
+            const CqDeliverOptions *o, CqDeliverStats *stats,
+            CqDeliverProgress progress, gpointer data, GError **error)
+{
+    gboolean more = TRUE;
+
+    for (;;) {
+        if (more && sender->in_flight <= sender->threads->len) {
+            Batch *batch = next_batch(session, worker, o, error);
+            if (batch == NULL && error && *error)
+                return FALSE;
+            more = batch != NULL;
+            if (batch != NULL)
+                stats->claimed += batch->mails->len;
+            if (batch != NULL && batch->streams) {
+                if (!deliver_streaming(sender, session, batch, worker, o, stats,
+                                       progress, data, error))
+                    return FALSE;
+            } else if (batch != NULL) {
+                g_async_queue_push(sender->todo, batch);
+                sender->in_flight++;
+            }
+            continue;
+        }
+        if (sender->in_flight == 0)
+            return TRUE;
+        if (!record_next(sender, session, worker, o, stats, progress, data,
+                         error))
+            return FALSE;
+    }
 }
 
 static gboolean
@@ -651,20 +861,16 @@ cq_outbox_deliver(CqSession *session, CqTransport *transport,
     if (options->only_mail == 0 &&
         !reclaim(session->store, worker, stats, error))
         return FALSE;
-    for (;;) {
-        g_autoptr(GArray) ids =
-            claim_batch(session->store, worker, options, error);
-        if (ids == NULL)
-            return FALSE;
-        if (ids->len == 0)
-            return TRUE;
-        g_array_sort(ids, compare_ids);
-        if (!deliver_batch(session, transport, ids, worker, options, stats,
-                           error))
-            return FALSE;
-        if (progress != NULL)
-            progress(stats, data);
-    }
+
+    Sender sender = {0};
+    GError *local = NULL;
+    sender_start(&sender, transport);
+    gboolean ok = deliver_all(session, &sender, worker, options, stats,
+                              progress, data, &local);
+    sender_stop(&sender);
+    if (!ok)
+        g_propagate_error(error, local);
+    return ok;
 }
 
 gboolean

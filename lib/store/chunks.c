@@ -9,10 +9,27 @@
 G_DECLARE_FINAL_TYPE(CqChunkStream, cq_chunk_stream, CQ, CHUNK_STREAM,
                      GMimeStream)
 
+/* The statements of each chunk table: insert (owner, seq, data), and
+ * select data by owner and seq. */
+static const struct {
+    const char *insert;
+    const char *select;
+} tables[] = {
+    [CQ_CHUNKS_MAIL] = {"INSERT INTO mail_chunk (mail_id, seq, data)"
+                        " VALUES (?, ?, ?)",
+                        "SELECT data FROM mail_chunk"
+                        " WHERE mail_id = ? AND seq = ?"},
+    [CQ_CHUNKS_DOCUMENT] = {"INSERT INTO document_chunk (content_id, seq,"
+                            " data) VALUES (?, ?, ?)",
+                            "SELECT data FROM document_chunk"
+                            " WHERE content_id = ? AND seq = ?"},
+};
+
 struct _CqChunkStream {
     GMimeStream parent;
     CqStore *store;
-    gint64 mail_id;
+    CqChunkTable table;
+    gint64 owner;
     gboolean writing;
     GByteArray *buffer; /* the chunk being filled or read */
     gsize offset;       /* read position within buffer */
@@ -31,13 +48,11 @@ flush_chunk(CqChunkStream *self)
     if (self->buffer->len == 0 || self->error != NULL)
         return self->error == NULL;
 
-    CqStmt *stmt = cq_store_stmt(
-        self->store,
-        "INSERT INTO mail_chunk (mail_id, seq, data) VALUES (?, ?, ?)",
-        &self->error);
+    CqStmt *stmt =
+        cq_store_stmt(self->store, tables[self->table].insert, &self->error);
     if (stmt == NULL)
         return FALSE;
-    cq_stmt_bind_int(stmt, 1, self->mail_id);
+    cq_stmt_bind_int(stmt, 1, self->owner);
     cq_stmt_bind_int(stmt, 2, self->seq);
     cq_stmt_bind_blob(stmt, 3, self->buffer->data, self->buffer->len);
     if (!cq_stmt_run(stmt, &self->error))
@@ -73,13 +88,11 @@ stream_write(GMimeStream *stream, const char *buf, size_t len)
 static gboolean
 load_chunk(CqChunkStream *self)
 {
-    CqStmt *stmt = cq_store_stmt(
-        self->store,
-        "SELECT data FROM mail_chunk WHERE mail_id = ? AND seq = ?",
-        &self->error);
+    CqStmt *stmt =
+        cq_store_stmt(self->store, tables[self->table].select, &self->error);
     if (stmt == NULL)
         return FALSE;
-    cq_stmt_bind_int(stmt, 1, self->mail_id);
+    cq_stmt_bind_int(stmt, 1, self->owner);
     cq_stmt_bind_int(stmt, 2, self->seq);
     CqStep step = cq_stmt_step(stmt, &self->error);
     g_byte_array_set_size(self->buffer, 0);
@@ -211,13 +224,15 @@ cq_chunk_stream_init(CqChunkStream *self)
 }
 
 static GMimeStream *
-chunk_stream_new(CqStore *store, gint64 mail_id, gboolean writing)
+chunk_stream_new(CqStore *store, CqChunkTable table, gint64 owner,
+                 gboolean writing)
 {
     cq_mime_init();
     CqChunkStream *self = g_object_new(CQ_TYPE_CHUNK_STREAM, NULL);
     g_mime_stream_construct(GMIME_STREAM(self), 0, -1);
     self->store = store;
-    self->mail_id = mail_id;
+    self->table = table;
+    self->owner = owner;
     self->writing = writing;
     if (writing)
         self->checksum = cq_sha256_new();
@@ -225,15 +240,27 @@ chunk_stream_new(CqStore *store, gint64 mail_id, gboolean writing)
 }
 
 GMimeStream *
+cq_chunk_writer_new_for(CqStore *store, CqChunkTable table, gint64 owner)
+{
+    return chunk_stream_new(store, table, owner, TRUE);
+}
+
+GMimeStream *
+cq_chunk_reader_new_for(CqStore *store, CqChunkTable table, gint64 owner)
+{
+    return chunk_stream_new(store, table, owner, FALSE);
+}
+
+GMimeStream *
 cq_chunk_writer_new(CqStore *store, gint64 mail_id)
 {
-    return chunk_stream_new(store, mail_id, TRUE);
+    return chunk_stream_new(store, CQ_CHUNKS_MAIL, mail_id, TRUE);
 }
 
 GMimeStream *
 cq_chunk_reader_new(CqStore *store, gint64 mail_id)
 {
-    return chunk_stream_new(store, mail_id, FALSE);
+    return chunk_stream_new(store, CQ_CHUNKS_MAIL, mail_id, FALSE);
 }
 
 gboolean

@@ -1,11 +1,12 @@
-/* The raw message of a mail, kept in the store in fixed-size chunks
- * (table mail_chunk), so that a message of any size is written and read
- * with bounded memory, the same way on every backend.
+/* Large contents kept in the store in fixed-size chunks: the raw message
+ * of a mail (table mail_chunk) and the content of a stored document
+ * (document_chunk), so that either, of any size, is written and read with
+ * bounded memory, the same way on every backend.
  *
  * A writer is a GMimeStream that cq_mime_write() writes into: every full
  * chunk becomes a row at once, and the stream keeps the size and SHA-256
  * of everything written.  A reader is a GMimeStream over the rows of one
- * mail, fetching one chunk at a time.  Both belong to the caller (unref
+ * owner, fetching one chunk at a time.  Both belong to the caller (unref
  * them); the store must outlive them.
  */
 #ifndef CQ_STORE_CHUNKS_H
@@ -15,6 +16,19 @@
 #include "store/store.h"
 
 #define CQ_CHUNK_SIZE (256 * 1024)
+
+/* Whose chunks a stream reads or writes. */
+typedef enum {
+    CQ_CHUNKS_MAIL,     /* mail_chunk, by mail id */
+    CQ_CHUNKS_DOCUMENT, /* document_chunk, by document_content id */
+} CqChunkTable;
+
+/* Writers and readers of @table's chunks of @owner, as those of mails
+ * below. */
+GMimeStream *cq_chunk_writer_new_for(CqStore *store, CqChunkTable table,
+                                     gint64 owner);
+GMimeStream *cq_chunk_reader_new_for(CqStore *store, CqChunkTable table,
+                                     gint64 owner);
 
 /* Writes the chunks of mail @mail_id; the caller holds a write
  * transaction until the writer is finished. */

@@ -16,12 +16,13 @@ typedef struct {
                            a second pass, or NULL */
     int blob;           /* the column of bytes, or -1 */
     guint page;         /* rows a page */
+    gboolean seeded;    /* a new schema has rows: replaced by the source's */
 } CopyTable;
 
-/* In the order of their references.  role and history_head come with a
- * new schema; they are replaced by the source's. */
+/* In the order of their references. */
 static const CopyTable tables[] = {
-    {"role", "id, name, permissions, description", 1, "id", NULL, -1, 500},
+    {"role", "id, name, permissions, description", 1, "id", NULL, -1, 500,
+     TRUE},
     {"app_user", "id, login, created", 1, "id", NULL, -1, 500},
     {"user_role", "user_id, role_id", 2, NULL, NULL, -1, 500},
     {"department", "id, ident, name, email, search, head_id", 1, "id",
@@ -48,8 +49,9 @@ static const CopyTable tables[] = {
     {"mail_rcpt", "id, mail_id, position, kind, address, display, source", 1,
      "id", NULL, -1, 500},
     {"mail_attachment",
-     "id, mail_id, position, filename, content_type, size, sha256, source", 1,
-     "id", NULL, -1, 500},
+     "id, mail_id, position, filename, content_type, size, sha256, source, "
+     "source_sha256",
+     1, "id", NULL, -1, 500},
     /* 256 KiB a row: a few at a time */
     {"mail_chunk", "mail_id, seq, data", 2, NULL, NULL, 2, 8},
     {"outbox",
@@ -60,15 +62,24 @@ static const CopyTable tables[] = {
      NULL, NULL, -1, 500},
     {"delivery_result", "id, history_seq, rcpt_id, status, code, reply", 1,
      "id", NULL, -1, 500},
-    {"history_head", "id, seq, hash", 1, NULL, NULL, -1, 500},
+    {"history_head", "id, seq, hash", 1, NULL, NULL, -1, 500, TRUE},
+    {"document_content", "id, sha256, size, created", 1, "id", NULL, -1, 500},
+    {"document_chunk", "content_id, seq, data", 2, NULL, NULL, 2, 8},
+    {"document_counter", "id, last_number", 1, NULL, NULL, -1, 500, TRUE},
+    {"document",
+     "id, title, revision, filename, kind, media_type, size, sha256, "
+     "record_id, created, created_by, operator",
+     1, NULL, NULL, -1, 500},
 };
 
-/* What a new schema holds already. */
-static gboolean
-is_seeded(const CopyTable *t)
+const char *
+cq_store_copy_columns(const char *table)
 {
-    return strcmp(t->table, "role") == 0 ||
-           strcmp(t->table, "history_head") == 0;
+    for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
+        if (strcmp(tables[i].table, table) == 0)
+            return tables[i].columns;
+    }
+    return NULL;
 }
 
 const char *const *
@@ -259,7 +270,7 @@ copy_table(Copy *c, const CopyTable *t, GError **error)
     gint64 key[2] = {-1, -1}, copied = 0;
     guint count = 0;
 
-    if (is_seeded(t)) {
+    if (t->seeded) {
         g_autofree char *sql = g_strdup_printf("DELETE FROM %s", t->table);
         if (!cq_store_exec(c->to, sql, error))
             return FALSE;
@@ -332,7 +343,7 @@ cq_store_check_empty(CqStore *store, GError **error)
     if (head != 0)
         table = "history_head";
     for (guint i = 0; table == NULL && i < G_N_ELEMENTS(tables); i++) {
-        if (is_seeded(&tables[i]))
+        if (tables[i].seeded)
             continue;
         if (!count_rows(store, tables[i].table, &count, error))
             return FALSE;

@@ -4,8 +4,8 @@
  * from SQLite to PostgreSQL (`caqmail migrate`).
  *
  * The tables are listed in copy.c, in the order their references need;
- * a table added to the schema is added there too (test-store fails
- * until it is).  Rows are read in pages and written one by one: memory
+ * a table or column added to the schema is added there too (test-store
+ * fails until it is).  Rows are read in pages and written one by one: memory
  * stays bounded whatever the size of the database.
  */
 #ifndef CQ_STORE_COPY_H
@@ -29,7 +29,9 @@ gboolean cq_store_copy(CqStore *from, CqStore *to, CqCopyProgress progress,
  * holds nothing but what a new schema brings. */
 gboolean cq_store_check_empty(CqStore *store, GError **error);
 
-/* The tables the copy knows, NULL-terminated. */
+/* The tables the copy knows, NULL-terminated, and the columns it copies
+ * of @table ("a, b, c"; NULL for a table it does not know). */
 const char *const *cq_store_copy_tables(void);
+const char *cq_store_copy_columns(const char *table);
 
 #endif

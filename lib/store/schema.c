@@ -9,7 +9,10 @@
  *   mail      record, mail, mail_rcpt, mail_attachment, mail_chunk (the
  *             raw message in fixed-size pieces), outbox (the working
  *             state of delivery), history with history_head (the hash
- *             chain) and delivery_result (per recipient and attempt).
+ *             chain) and delivery_result (per recipient and attempt);
+ *   documents document (title, revision, file name, kind, record),
+ *             document_content and document_chunk (each distinct content
+ *             once, in fixed-size pieces), document_counter (DOC-n).
  * Everything in history and the rows it covers is only ever appended.
  */
 #include "store/backend.h"
@@ -190,8 +193,51 @@ static const char *const v1[] = {
     NULL,
 };
 
+/* The document store, and the source of an attachment that was
+ * converted or taken from the store. */
+static const char *const v2[] = {
+    "CREATE TABLE document_content ("
+    " id {serial},"
+    " sha256 TEXT NOT NULL UNIQUE,"
+    " size {int} NOT NULL,"
+    " created {int} NOT NULL)",
+
+    "CREATE TABLE document_chunk ("
+    " content_id {int} NOT NULL REFERENCES document_content(id),"
+    " seq {int} NOT NULL,"
+    " data {blob} NOT NULL,"
+    " PRIMARY KEY (content_id, seq))",
+
+    /* The last number given out: DOC-n are counted without gaps. */
+    "CREATE TABLE document_counter ("
+    " id {int} PRIMARY KEY CHECK (id = 1),"
+    " last_number {int} NOT NULL)",
+    "INSERT INTO document_counter (id, last_number) VALUES (1, 0)",
+
+    "CREATE TABLE document ("
+    " id {int} PRIMARY KEY,"
+    " title TEXT NOT NULL,"
+    " revision TEXT,"
+    " filename TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " media_type TEXT NOT NULL,"
+    " size {int} NOT NULL,"
+    " sha256 TEXT NOT NULL REFERENCES document_content(sha256),"
+    " record_id {int} REFERENCES record(id),"
+    " created {int} NOT NULL,"
+    " created_by TEXT NOT NULL,"
+    " operator TEXT)",
+    "CREATE INDEX document_creator ON document(created_by)",
+    "CREATE INDEX document_record ON document(record_id)",
+
+    "ALTER TABLE mail_attachment ADD COLUMN source_sha256 TEXT",
+    "CREATE INDEX mail_attachment_source ON mail_attachment(source)",
+    NULL,
+};
+
 static const CqMigration migrations[] = {
     {1, v1},
+    {2, v2},
 };
 
 const CqMigration *

@@ -1,26 +1,74 @@
 #include "tls/digest.h"
 
 #include <openssl/evp.h>
+#include <string.h>
+
+/* OpenSSL's SHA-256 runs on the processor's SHA instructions, but its
+ * first use in a process costs more than hashing a megabyte with GLib.
+ * So a hash keeps its first bytes; if it ends before OPENSSL_FROM bytes,
+ * GLib hashes them, and only a larger input brings in OpenSSL. */
+#define OPENSSL_FROM (256 * 1024)
 
 struct _CqSha256 {
-    EVP_MD_CTX *ctx;
+    GByteArray *head; /* input so far, while under OPENSSL_FROM */
+    EVP_MD_CTX *ctx;  /* after that */
 };
+
+static gpointer
+fetch_sha256(gpointer data)
+{
+    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (md == NULL)
+        g_error("SHA-256: OpenSSL has no SHA-256");
+    return md;
+}
+
+static const EVP_MD *
+sha256_md(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    return g_once(&once, fetch_sha256, NULL);
+}
+
+static EVP_MD_CTX *
+ctx_new(void)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || !EVP_DigestInit_ex2(ctx, sha256_md(), NULL))
+        g_error("SHA-256: OpenSSL cannot initialise a digest");
+    return ctx;
+}
 
 CqSha256 *
 cq_sha256_new(void)
 {
     CqSha256 *sha = g_new0(CqSha256, 1);
-    sha->ctx = EVP_MD_CTX_new();
-    if (sha->ctx == NULL || !EVP_DigestInit_ex(sha->ctx, EVP_sha256(), NULL))
-        g_error("SHA-256: OpenSSL cannot initialise a digest");
+    sha->head = g_byte_array_new();
     return sha;
 }
 
 void
 cq_sha256_update(CqSha256 *sha, const void *data, gsize len)
 {
-    if (len > 0)
-        EVP_DigestUpdate(sha->ctx, data, len);
+    if (len == 0)
+        return;
+    if (sha->ctx == NULL && sha->head->len + len <= OPENSSL_FROM) {
+        g_byte_array_append(sha->head, data, (guint)len);
+        return;
+    }
+    if (sha->ctx == NULL) {
+        sha->ctx = ctx_new();
+        EVP_DigestUpdate(sha->ctx, sha->head->data, sha->head->len);
+        g_byte_array_set_size(sha->head, 0);
+    }
+    EVP_DigestUpdate(sha->ctx, data, len);
+}
+
+static char *
+head_hex(const CqSha256 *sha)
+{
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, sha->head->data,
+                                       sha->head->len);
 }
 
 static char *
@@ -43,14 +91,18 @@ final_hex(EVP_MD_CTX *ctx)
 char *
 cq_sha256_hex(CqSha256 *sha)
 {
+    if (sha->ctx == NULL)
+        return head_hex(sha);
     return final_hex(sha->ctx);
 }
 
 char *
 cq_sha256_peek_hex(const CqSha256 *sha)
 {
-    EVP_MD_CTX *copy = EVP_MD_CTX_new();
+    if (sha->ctx == NULL)
+        return head_hex(sha);
 
+    EVP_MD_CTX *copy = EVP_MD_CTX_new();
     if (copy == NULL || !EVP_MD_CTX_copy_ex(copy, sha->ctx))
         g_error("SHA-256: OpenSSL cannot copy a digest");
     char *out = final_hex(copy);
@@ -61,8 +113,8 @@ cq_sha256_peek_hex(const CqSha256 *sha)
 void
 cq_sha256_reset(CqSha256 *sha)
 {
-    if (!EVP_DigestInit_ex(sha->ctx, EVP_sha256(), NULL))
-        g_error("SHA-256: OpenSSL cannot initialise a digest");
+    g_clear_pointer(&sha->ctx, EVP_MD_CTX_free);
+    g_byte_array_set_size(sha->head, 0);
 }
 
 void
@@ -71,6 +123,7 @@ cq_sha256_free(CqSha256 *sha)
     if (sha == NULL)
         return;
     EVP_MD_CTX_free(sha->ctx);
+    g_byte_array_unref(sha->head);
     g_free(sha);
 }
 

@@ -8,6 +8,7 @@ and afterwards no process with that mark may still run, and no work
 folder may be left in the test's temporary folder."""
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -91,6 +92,17 @@ def tearDownModule():
     Documents.remove()
 
 
+def corrupt_docx(src, dst):
+    """A Word document whose package is whole but whose text is not XML:
+    it passes caqmail's checks, and LibreOffice cannot open it."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = b"<<<\x00\x01 kein XML"
+            zout.writestr(item, data)
+
+
 def running_with(mark):
     """Processes that carry @mark in their environment and still run."""
     found = []
@@ -161,6 +173,35 @@ class ConvertCase(SandboxTest):
     def tool(self, *args):
         proc = subprocess.run(args, capture_output=True, check=True)
         return proc.stdout.decode("utf-8")
+
+    def check_history(self, mail, raw, sources):
+        """`history show` lists each attachment of the delivered @raw with
+        the hash of what was sent and where it came from: for each of
+        @sources, a stored document (its JSON) or (None, the path of a
+        file that was converted); `history show --raw` holds the same
+        bytes as the delivered mail."""
+        shown = json.loads(self.box.run("history", "show", str(mail),
+                                        "--json", check=0).stdout)
+        sent = self.attachments(raw)
+        self.assertEqual(len(shown["attachments"]), len(sent))
+        for info, part, source in zip(shown["attachments"], sent, sources):
+            data = part.get_content()
+            self.assertEqual(info["filename"], part.get_filename())
+            self.assertEqual(info["size"], len(data))
+            self.assertEqual(info["sha256"], sha256(data))
+            if isinstance(source, dict):
+                self.assertEqual(info["source"], "document:" + source["id"])
+                self.assertEqual(info["source_sha256"], source["sha256"])
+            else:
+                with open(source[1], "rb") as f:
+                    self.assertEqual(info["source_sha256"],
+                                     sha256(f.read()))
+                self.assertIsNone(info["source"])
+        stored = self.box.run("history", "show", str(mail), "--raw",
+                              binary=True, check=0).stdout
+        self.assertEqual([p.get_content() for p in self.attachments(stored)],
+                         [p.get_content() for p in sent])
+        return shown
 
     def check_pdf(self, data, texts=(), fonts=True):
         """A real PDF: pdfinfo reads it, pdftotext finds @texts with their
@@ -235,6 +276,7 @@ class EveryTypeTest(ConvertCase):
                     self.assertEqual(event["source"], sha256(f.read()))
                 self.assertEqual(event["pdf"], sha256(data))
                 self.assertEqual(event["cache"], "miss")
+        self.check_history(1, raws[0], [(None, p) for p, _ in inputs])
 
     def check_image_pdf(self, data):
         """The image is in the PDF once, losslessly: its pixels come out
@@ -255,6 +297,61 @@ class EveryTypeTest(ConvertCase):
         want = b"".join(bytes(documents.pixel(x, y))
                         for y in range(height) for x in range(width))
         self.assertEqual(ppm[len(header):], want)
+
+
+class DocumentTest(ConvertCase):
+    """Stored documents (`caqmail document`) sent with --pdf."""
+
+    def add(self, path, *args):
+        proc = self.box.run("document", "add", path, "--title", "Prüfbericht",
+                            "--json", *args, env=self.env(), check=0)
+        return json.loads(proc.stdout)
+
+    def test_converted_document_in_mail_and_history(self):
+        """The stored revision is converted, even after the original
+        changed; the mail and the history hold the same PDF, and the
+        history names the document and its hash.  A stored PDF goes as
+        it is, and sending the document again takes its PDF from the
+        cache."""
+        path = self.copy("Prüfbericht Gehäuse.docx")
+        with open(path, "rb") as f:
+            original = f.read()
+        docx = self.add(path, "--revision", "B", "--record", "8D-2026-0042")
+        self.assertEqual(docx["kind"], "docx")
+        self.assertEqual(docx["sha256"], sha256(original))
+        pdf = self.add(self.box.write("Zeugnis.pdf", b"%PDF-1.4\n%\xe2\n"))
+        shutil.copyfile(Documents.path("Messwerte.xlsx"), path)
+
+        proc = self.send("--document", docx["id"], "--document", pdf["id"])
+        raw = self.box.delivered()[0]
+        atts = self.attachments(raw)
+        self.assertEqual([a.get_filename() for a in atts],
+                         ["Prüfbericht Gehäuse.pdf", "Zeugnis.pdf"])
+        self.check_pdf(atts[0].get_content(), TEXT)
+        event, = self.events(proc.stderr, "converted")
+        self.assertEqual(event["source"], docx["sha256"])
+        shown = self.check_history(1, raw, [docx, pdf])
+        self.assertEqual(shown["origin"], "document")
+
+        proc = self.send("--document", docx["id"])
+        event, = self.events(proc.stderr, "converted")
+        self.assertEqual(event["cache"], "hit")
+        again = self.attachments(self.box.delivered()[1])[0].get_content()
+        self.assertEqual(again, atts[0].get_content())
+        shown = json.loads(self.box.run("document", "show", docx["id"],
+                                        "--json", check=0).stdout)
+        self.assertEqual(shown["mails"], [1, 2])
+
+    def test_failed_conversion_queues_nothing(self):
+        path = self.box.path("Verdorben.docx")
+        corrupt_docx(Documents.path("Prüfbericht Gehäuse.docx"), path)
+        doc = self.add(path)
+        proc = self.send("--document", doc["id"], check=65)
+        self.assertIn("attachment 'Verdorben.docx': LibreOffice cannot open "
+                      "it", proc.stderr)
+        self.assertEqual(self.box.delivered(), [])
+        listed = self.box.run("history", "list", "--json", check=0).stdout
+        self.assertEqual(json.loads(listed), [])
 
 
 class TextVariantsTest(ConvertCase):
@@ -336,15 +433,8 @@ class BadInputTest(ConvertCase):
                               "damaged: an incomplete ZIP archive")
 
     def test_corrupt_content_refused_by_libreoffice(self):
-        src = Documents.path("Prüfbericht Gehäuse.docx")
         path = self.box.path("Verdorben.docx")
-        with zipfile.ZipFile(src) as zin, \
-                zipfile.ZipFile(path, "w") as zout:
-            for item in zin.infolist():
-                data = zin.read(item.filename)
-                if item.filename == "word/document.xml":
-                    data = b"<<<\x00\x01 kein XML"
-                zout.writestr(item, data)
+        corrupt_docx(Documents.path("Prüfbericht Gehäuse.docx"), path)
         self.refuse(path, 65, "attachment 'Verdorben.docx': LibreOffice "
                               "cannot open it: the file is damaged or "
                               "protected by a password")

@@ -76,14 +76,14 @@ class OutboxTest(unittest.TestCase):
         self.addCleanup(self.box.close)
         self.tag = uuid.uuid4().hex[:12]
 
-    def configure(self, port, tls="starttls", extra=""):
+    def configure(self, port, tls="starttls", extra="", smtp=""):
         self.box.write_config(
             "[message]\nfrom = QM <qm@werk.example>\n\n"
             "[outbox]\nbatch = 20\nretry_base = 1s\n%s\n"
             "[smtp]\nhost = 127.0.0.1\nport = %d\ntls = %s\n"
             "ca_file = %s\nhelo_name = client.werk.example\n"
-            "timeout_connect = 5s\ntimeout_dot = 3s\n"
-            % (extra, port, tls, CERT))
+            "timeout_connect = 5s\ntimeout_dot = 3s\n%s"
+            % (extra, port, tls, CERT, smtp))
 
     def states(self):
         return dict(self.box.sql(
@@ -160,6 +160,19 @@ class PostfixTest(OutboxTest):
         self.assertEqual(sum(s["sent"] for s in summaries), 1000)
         self.assertTrue(all(s["claimed"] > 0 for s in summaries), summaries)
         self.assertEqual(self.states(), {"sent": 1000})
+
+    def test_parallel_connections_send_each_mail_once(self):
+        """Batches go out over three connections at once; the results of
+        every batch are recorded, and each mail arrives once."""
+        self.configure(POSTFIX.port, smtp="connections = 3\n")
+        self.enqueue(600, "ziel@werk.example")
+        summary = self.finish(self.worker("--once", "--json"))
+        self.assertEqual(summary["sent"], 600)
+        got = self.settled(600)
+        self.assertEqual(len(got), 600)
+        self.assertEqual(max(got.values()), 1, "a mail was sent twice")
+        self.assertEqual(self.states(), {"sent": 600})
+        self.assertEqual(self.box.run("history", "verify").returncode, 0)
 
     def test_mixed_recipients_end_partly_sent(self):
         self.configure(POSTFIX.port, extra="max_age = 2s\n")
@@ -289,6 +302,21 @@ class FaultTest(OutboxTest):
         self.assertEqual(shown["state"], "failed")
         self.assertEqual(shown["attempts"], 1)
         self.assertEqual(self.json("deliver", "--once")["claimed"], 0)
+
+    def test_parallel_connections_are_used(self):
+        # A slow final reply keeps each connection busy with its batch
+        # long enough for the others to be opened.
+        server = self.serve(delay={".": 0.02})
+        self.configure(server.port, tls="none", extra="batch = 10",
+                       smtp="connections = 3\n")
+        self.enqueue(90, "a@werk.example")
+        summary = self.json("deliver", "--once")
+        self.assertEqual(summary["sent"], 90)
+        self.assertEqual(len(server.messages), 90)
+        ids = [re.search(rb"Message-ID: <([^>]*)>", m["data"], re.I)
+               .group(1) for m in server.messages]
+        self.assertEqual(len(set(ids)), 90)
+        self.assertEqual(server.connections, 3)
 
     def test_one_refused_recipient_is_partly_sent(self):
         server = self.serve(rcpt_replies={

@@ -217,10 +217,13 @@ class MigrateTest(unittest.TestCase):
                 self.old.write(kind + ".csv", text), check=0)
         run("user", "add", "alice", "--role", "auditor", check=0)
         run("record", "add", "8D-2026-0042", "--title", "Gehäuse", check=0)
-        report = self.old.write("Prüfbericht.bin", bytes(range(256)) * 4000)
+        report = self.old.write("Prüfbericht.csv",
+                                "Maß;Wert\n" + "Ø 12,5;0,02\n" * 60000)
+        run("document", "add", report, "--title", "Prüfbericht",
+            "--record", "8D-2026-0042", check=0)
         run("send", "--to", "list:8d-team", "--record", "8D-2026-0042",
-            "--subject", "Maßnahmen", "--body", "Grüße\n", "--attach",
-            report, check=0)
+            "--subject", "Maßnahmen", "--body", "Grüße\n", "--document",
+            "DOC-1", check=0)
         run("send", "--to", "P-0002", "--to", "weg@werk.example",
             "--subject", "Teilweise", "--body", "x\n", check=69)
         run("send", "--to", "P-0001", "--subject", "Wartet", "--body",
@@ -248,7 +251,7 @@ class MigrateTest(unittest.TestCase):
         for args in (("history", "list"), ("outbox", "list", "--all"),
                      ("catalog", "list", "person"),
                      ("catalog", "list", "list"), ("user", "list"),
-                     ("record", "list")):
+                     ("record", "list"), ("document", "list")):
             self.assertEqual(self.json(new, *args),
                              self.json(self.old, *args), args)
         mails = self.json(self.old, "history", "list")
@@ -261,6 +264,12 @@ class MigrateTest(unittest.TestCase):
             raw_new = new.run(*shown, "--raw", binary=True, check=0)
             self.assertEqual(raw_new.stdout, raw_old.stdout)
         self.assertGreater(len(self.server.messages), 0)
+        exported = [box.run("document", "export", "DOC-1", "--output",
+                            box.path("DOC-1.csv"), check=0)
+                    and open(box.path("DOC-1.csv"), "rb").read()
+                    for box in (self.old, new)]
+        self.assertEqual(exported[0], exported[1])
+        self.assertGreater(len(exported[0]), 2 * 256 * 1024)
 
         # The queued mail goes out from the new database, and new mails
         # get new numbers.

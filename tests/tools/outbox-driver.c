@@ -38,19 +38,17 @@ enqueue(CqSession *s, const CqConfig *config, guint count, guint batch,
         cq_mime_options_from_config(config, cq_transport_allows_8bit(config));
 
     for (guint i = 0; i < count; i += batch) {
-        if (!cq_store_begin(s->store, CQ_TX_WRITE, error))
+        guint n = MIN(count, i + batch) - i;
+        g_autoptr(GPtrArray) mails =
+            g_ptr_array_new_with_free_func((GDestroyNotify)cq_message_free);
+        g_autofree gint64 *ids = g_new0(gint64, n);
+        for (guint k = 0; k < n; k++)
+            g_ptr_array_add(mails, sample(argv[0], i + k + 1, argv + 1));
+        if (!cq_outbox_enqueue_many(s, (CqMessage **)mails->pdata, n,
+                                    &options, ids, error))
             return FALSE;
-        for (guint k = i; k < MIN(count, i + batch); k++) {
-            g_autoptr(CqMessage) m = sample(argv[0], k + 1, argv + 1);
-            gint64 id = 0;
-            if (!cq_outbox_enqueue(s, m, &options, &id, error)) {
-                cq_store_rollback(s->store);
-                return FALSE;
-            }
-            printf("%" G_GINT64_FORMAT "\n", id);
-        }
-        if (!cq_store_commit(s->store, error))
-            return FALSE;
+        for (guint k = 0; k < n; k++)
+            printf("%" G_GINT64_FORMAT "\n", ids[k]);
     }
     return TRUE;
 }

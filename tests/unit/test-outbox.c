@@ -485,6 +485,97 @@ test_permissions(Fixture *f, gconstpointer data)
     g_assert_cmpstr(d->mail->sender, ==, "alice");
 }
 
+static CqMessage *
+bulk_message(guint i, const char *attachment)
+{
+    g_autoptr(GError) error = NULL;
+    CqMessage *m = cq_message_new(CQ_ORIGIN_REMINDER);
+    g_autofree char *subject = g_strdup_printf("Erinnerung %u: Maßnahme", i);
+    g_autofree char *to = g_strdup_printf("ok%u@a.example", i);
+
+    g_assert_true(cq_message_set_from(m, "QM <qm@werk.example>", NULL));
+    g_assert_true(cq_message_add_recipients(m, CQ_RCPT_TO, to, NULL, NULL));
+    g_assert_true(cq_message_set_subject(m, subject, NULL));
+    g_assert_true(cq_message_set_text(m, "Fällig.\n", NULL));
+    if (attachment != NULL)
+        g_assert_nonnull(cq_message_add_attachment(m, attachment, NULL,
+                                                   "text/plain", 0, &error));
+    g_assert_no_error(error);
+    return m;
+}
+
+static GByteArray *
+raw_of(CqSession *s, gint64 id)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GMimeStream) out = g_mime_stream_mem_new();
+    g_assert_true(cq_mail_write_raw(s, id, out, &error));
+    g_assert_no_error(error);
+    GByteArray *raw = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+    return raw;
+}
+
+/* Many messages at once, composed in parallel, stored in order: each
+ * stored message is its own, attachments included, and the chain holds. */
+static void
+test_enqueue_many(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    enum { N = 60 };
+    g_autofree char *file = g_build_filename(f->dir, "Liste.txt", NULL);
+    g_autoptr(GPtrArray) mails =
+        g_ptr_array_new_with_free_func((GDestroyNotify)cq_message_free);
+    gint64 ids[N] = {0};
+    CqMimeOptions options = {0};
+
+    g_assert_true(g_file_set_contents(file, "Prüfmittel\n", -1, NULL));
+    for (guint i = 0; i < N; i++)
+        g_ptr_array_add(mails, bulk_message(i, i % 7 == 3 ? file : NULL));
+    g_assert_true(cq_outbox_enqueue_many(f->admin, (CqMessage **)mails->pdata,
+                                         N, &options, ids, &error));
+    g_assert_no_error(error);
+    for (guint i = 0; i < N; i++) {
+        CqMessage *m = mails->pdata[i];
+        g_autoptr(GByteArray) raw = raw_of(f->admin, ids[i]);
+        g_autofree char *mid =
+            g_strdup_printf("Message-Id: <%s>", m->message_id);
+        g_autofree char *to = g_strdup_printf("To: ok%u@a.example\r\n", i);
+        g_assert_cmpint(ids[i], ==, (gint64)i + 1);
+        g_assert_nonnull(g_strstr_len((char *)raw->data, raw->len, mid));
+        g_assert_nonnull(g_strstr_len((char *)raw->data, raw->len, to));
+        g_assert_cmpint(g_strstr_len((char *)raw->data, raw->len,
+                                     "filename=Liste.txt") != NULL,
+                        ==, i % 7 == 3);
+    }
+    CqVerifyResult verify = {0};
+    g_assert_true(cq_history_verify(f->admin, &verify, NULL, NULL, &error));
+    g_assert_cmpint(verify.broken, ==, 0);
+    g_assert_cmpint(verify.entries, ==, N);
+    cq_verify_result_clear(&verify);
+}
+
+/* One bad message stores none of them and names its position. */
+static void
+test_enqueue_many_all_or_nothing(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) mails =
+        g_ptr_array_new_with_free_func((GDestroyNotify)cq_message_free);
+    CqMimeOptions options = {0};
+
+    for (guint i = 0; i < 10; i++)
+        g_ptr_array_add(mails, bulk_message(i, NULL));
+    g_ptr_array_add(mails, cq_message_new(CQ_ORIGIN_API)); /* no sender */
+    g_assert_false(cq_outbox_enqueue_many(f->admin, (CqMessage **)mails->pdata,
+                                          mails->len, &options, NULL, &error));
+    g_assert_error(error, CQ_ERROR, CQ_ERROR_INVALID);
+    g_assert_true(g_str_has_prefix(error->message, "message 11 of 11: "));
+    CqMailFilter all = {0};
+    g_autoptr(GPtrArray) stored = cq_mail_query(f->admin, &all, NULL);
+    g_assert_cmpuint(stored->len, ==, 0);
+}
+
 /* Several processes append at once (here threads, each with its own
  * connection): the entries follow each other and the chain verifies. */
 typedef struct {
@@ -650,6 +741,9 @@ main(int argc, char **argv)
     ADD("/outbox/concurrent-workers", NULL, test_concurrent_workers);
     ADD("/history/raw", NULL, test_raw_is_as_sent);
     ADD("/history/concurrent-appenders", NULL, test_concurrent_appenders);
+    ADD("/outbox/enqueue-many", NULL, test_enqueue_many);
+    ADD("/outbox/enqueue-many/all-or-nothing", NULL,
+        test_enqueue_many_all_or_nothing);
     for (guint i = 0; i < G_N_ELEMENTS(tampers); i++) {
         g_autofree char *path = g_strdup_printf("/history/chain/%u", i);
         ADD(path, &tampers[i], test_chain);
