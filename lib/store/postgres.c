@@ -68,6 +68,7 @@ typedef struct {
     int *formats;
     char **owned; /* copies of bound text */
     PGresult *result;
+    gboolean binary;  /* rows come as bytes: every column is bytea */
     int row;          /* the current row, -1 before the first */
     GPtrArray *blobs; /* decoded bytea of the current row, by column */
 } PgStmt;
@@ -564,6 +565,21 @@ pg_bind_null(gpointer data, int index)
         stmt->values[index - 1] = NULL;
 }
 
+/* A statement that reads nothing but bytes (the chunks of a message)
+ * asks for them as they are from its next execution on, instead of in
+ * hex, which is twice as long and must be decoded. */
+static gboolean
+only_bytea(const PGresult *res)
+{
+    int n = PQnfields(res);
+
+    for (int i = 0; i < n; i++) {
+        if (PQftype(res, i) != OID_BYTEA)
+            return FALSE;
+    }
+    return n > 0;
+}
+
 static gboolean
 execute(PgStmt *stmt, GError **error)
 {
@@ -578,13 +594,14 @@ execute(PgStmt *stmt, GError **error)
         return FALSE;
     PGresult *res =
         PQexecPrepared(conn->pg, stmt->name, stmt->n_params, stmt->values,
-                       stmt->lengths, stmt->formats, 0);
+                       stmt->lengths, stmt->formats, stmt->binary);
     ExecStatusType status = PQresultStatus(res);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
         set_result_error(conn, res, stmt->sql, error);
         PQclear(res);
         return FALSE;
     }
+    stmt->binary = only_bytea(res);
     stmt->result = res;
     stmt->row = -1;
     return TRUE;
@@ -636,11 +653,11 @@ pg_column_int(gpointer data, int column)
 }
 
 static int
-hex_value(char c)
+hex_value(guchar c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
-    c = g_ascii_tolower(c);
+    c = (guchar)g_ascii_tolower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
@@ -648,17 +665,21 @@ hex_value(char c)
 static GByteArray *
 decode_bytea(const char *text, gsize len)
 {
-    GByteArray *out = g_byte_array_sized_new((guint)(len / 2));
+    gsize n = len >= 2 ? (len - 2) / 2 : 0;
+    GByteArray *out = g_byte_array_sized_new((guint)n);
+    const guchar *in = (const guchar *)text + 2;
+    gsize i = 0;
 
     if (len < 2 || text[0] != '\\' || text[1] != 'x')
         return out;
-    for (gsize i = 2; i + 1 < len; i += 2) {
-        int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
-        guint8 byte = (guint8)(hi << 4 | lo);
+    g_byte_array_set_size(out, (guint)n);
+    for (; i < n; i++) {
+        int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
         if (hi < 0 || lo < 0)
             break;
-        g_byte_array_append(out, &byte, 1);
+        out->data[i] = (guint8)(hi << 4 | lo);
     }
+    g_byte_array_set_size(out, (guint)i);
     return out;
 }
 
@@ -672,7 +693,8 @@ pg_column_blob(gpointer data, int column, gsize *len)
     if (text == NULL)
         return NULL;
     gsize length = (gsize)PQgetlength(stmt->result, stmt->row, column);
-    if (PQftype(stmt->result, column) != OID_BYTEA) {
+    if (PQftype(stmt->result, column) != OID_BYTEA ||
+        PQfformat(stmt->result, column) == 1) {
         *len = length;
         return text;
     }

@@ -152,6 +152,26 @@ int_of(CqStore *store, const char *sql)
     return value;
 }
 
+static void
+check_bytes(CqStore *store, const guint8 *bytes, gsize size)
+{
+    g_autoptr(GError) error = NULL;
+    CqStmt *stmt =
+        cq_store_stmt(store, "SELECT data FROM bytes ORDER BY id", &error);
+    gsize expect[] = {size, 0};
+
+    for (int i = 0; i < 3; i++) {
+        gsize len = 99;
+        g_assert_true(cq_stmt_step(stmt, &error) == CQ_STEP_ROW);
+        const guint8 *got = cq_stmt_blob(stmt, 0, &len);
+        g_assert_cmpint(cq_stmt_is_null(stmt, 0), ==, i == 2);
+        if (i < 2)
+            g_assert_cmpmem(got, len, bytes, expect[i]);
+    }
+    g_assert_true(cq_stmt_step(stmt, &error) == CQ_STEP_DONE);
+    cq_stmt_reset(stmt);
+}
+
 /* Placeholders inside quotes stay text, truth values read as 1 and 0,
  * bytes of every value survive, NULL stays NULL. */
 static void
@@ -182,19 +202,9 @@ test_values(Fixture *f, gconstpointer data)
             cq_stmt_bind_blob(stmt, 2, bytes, i == 0 ? sizeof bytes : 0);
         g_assert_true(cq_stmt_run(stmt, &error));
     }
-    stmt =
-        cq_store_stmt(f->store, "SELECT data FROM bytes ORDER BY id", &error);
-    gsize expect[] = {sizeof bytes, 0};
-    for (int i = 0; i < 3; i++) {
-        gsize len = 99;
-        g_assert_true(cq_stmt_step(stmt, &error) == CQ_STEP_ROW);
-        const guint8 *got = cq_stmt_blob(stmt, 0, &len);
-        g_assert_cmpint(cq_stmt_is_null(stmt, 0), ==, i == 2);
-        if (i < 2)
-            g_assert_cmpmem(got, len, bytes, expect[i]);
-    }
-    g_assert_true(cq_stmt_step(stmt, &error) == CQ_STEP_DONE);
-    cq_stmt_reset(stmt);
+    /* twice: a backend may fetch bytes another way the second time */
+    for (int round = 0; round < 2; round++)
+        check_bytes(f->store, bytes, sizeof bytes);
 }
 
 /* A read transaction sees one moment, whatever others commit. */
