@@ -234,7 +234,8 @@ class ServerDownTest(OutboxTest):
         self.assertIn("stays in the outbox", proc.stderr)
         waiting = self.json("outbox", "list")
         self.assertEqual([m["state"] for m in waiting], ["deferred"])
-        self.assertIn("connect", waiting[0]["last_error"])
+        self.assertIn(": connect: server ", waiting[0]["last_error"])
+        self.assertNotIn("connect: connect", waiting[0]["last_error"])
         self.assertEqual(self.json("deliver", "--once")["claimed"], 0)
 
         later.start()
