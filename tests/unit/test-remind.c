@@ -1,4 +1,5 @@
-/* The reminder run through the library on a real SQLite file: measures
+/* The reminder run through the library on a real database (a SQLite
+ * file, or PostgreSQL in the suite 'postgresql'): measures
  * added through the C API, two runs that have both chosen their mails
  * before either writes, levels taken back after a due date moved, and a
  * dry run that changes nothing. */
@@ -7,6 +8,7 @@
 #include "history/mails.h"
 #include "measures/measure.h"
 #include "workflow/remind.h"
+#include "testdb.h"
 
 #include <glib/gstdio.h>
 
@@ -63,7 +65,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 
     f->dir = g_dir_make_tmp("caqmail-remind-XXXXXX", &error);
     g_assert_no_error(error);
-    f->db = g_build_filename(f->dir, "caqmail.db", NULL);
+    f->db = cq_test_db_new(f->dir);
     f->admin = cq_session_open(f->db, NULL, NULL, &error);
     g_assert_no_error(error);
     g_autofree char *persons = write_file(f, "persons.csv", persons_csv);
@@ -82,6 +84,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 
     cq_session_free(f->admin);
     cq_config_free(f->config);
+    cq_test_db_drop(f->db);
     while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
         g_autofree char *path = g_build_filename(f->dir, name, NULL);
         g_assert_cmpint(g_unlink(path), ==, 0);
