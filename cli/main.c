@@ -31,6 +31,7 @@ static const CqCommand commands[] = {
     {"config", cmd_config, "show the configuration in effect", FALSE},
     {"smtp-check", cmd_smtp_check, "show what the SMTP server offers",
      FALSE},
+    {"serve", cmd_serve, "serve the web page and the HTTP API", TRUE},
 };
 
 static const CqCommand *
