@@ -63,6 +63,7 @@ int cmd_outbox(CqCli *cli, int argc, char **argv);
 int cmd_history(CqCli *cli, int argc, char **argv);
 int cmd_demo(CqCli *cli, int argc, char **argv);
 int cmd_config(CqCli *cli, int argc, char **argv);
+int cmd_migrate(CqCli *cli, int argc, char **argv);
 int cmd_smtp_check(CqCli *cli, int argc, char **argv);
 
 /* Helpers shared by the commands that use the store (util.c). */

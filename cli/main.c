@@ -26,6 +26,8 @@ static const CqCommand commands[] = {
      TRUE},
     {"user", cmd_user, "users, roles and permissions", FALSE},
     {"demo", cmd_demo, "send sample mails through the whole flow", FALSE},
+    {"migrate", cmd_migrate, "copy the database into another (to PostgreSQL)",
+     FALSE},
     {"config", cmd_config, "show the configuration in effect", FALSE},
     {"smtp-check", cmd_smtp_check, "show what the SMTP server offers",
      FALSE},

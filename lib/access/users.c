@@ -99,7 +99,14 @@ static gboolean
 check_admin_left(CqStore *store, GError **error)
 {
     gint64 admins = 0;
+    /* Two administrators removing each other at once: the second waits
+     * here for the first, then counts what is left. */
     CqStmt *stmt = cq_store_stmt(
+        store, "SELECT id FROM role WHERE permissions >= 16 {for_update}",
+        error);
+    if (stmt == NULL || !cq_stmt_run(stmt, error))
+        return FALSE;
+    stmt = cq_store_stmt(
         store,
         "SELECT COUNT(*) FROM user_role ur JOIN role r ON r.id = ur.role_id"
         " WHERE r.permissions >= 16",

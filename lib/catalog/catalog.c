@@ -296,7 +296,7 @@ cq_catalog_get_by_id(CqSession *session, CqCatalogKind kind, gint64 id,
 {
     g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, id);
     g_autoptr(GPtrArray) found =
-        query_entries(session->store, kind, "WHERE t.id = CAST(? AS INTEGER)",
+        query_entries(session->store, kind, "WHERE t.id = CAST(? AS {int})",
                       (const char *const[]){text, NULL}, error);
     if (found == NULL)
         return NULL;

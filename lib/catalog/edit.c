@@ -90,6 +90,42 @@ check_values(CqStore *store, const KindDef *def, char **values, char **checked,
     return TRUE;
 }
 
+/* A login names one person: asked before writing, so that the error
+ * names the holder and the transaction goes on (an import reports every
+ * bad line). */
+static gboolean
+check_logins(CqStore *store, const KindDef *def, char **checked, gint64 id,
+             GError **error)
+{
+    for (guint i = 0; i < def->n_fields; i++) {
+        const FieldDef *f = &def->fields[i];
+        if (f->type != F_LOGIN || *checked[i] == '\0')
+            continue;
+        g_autofree char *sql =
+            g_strdup_printf("SELECT ident FROM %s WHERE %s = ? AND id <> ?",
+                            def->table, f->column);
+        g_autofree char *holder = NULL;
+        CqStmt *stmt = cq_store_stmt(store, sql, error);
+        if (stmt == NULL)
+            return FALSE;
+        cq_stmt_bind_text(stmt, 1, checked[i]);
+        cq_stmt_bind_int(stmt, 2, id);
+        CqStep step = cq_stmt_step(stmt, error);
+        if (step == CQ_STEP_ROW)
+            holder = cq_stmt_dup(stmt, 0);
+        cq_stmt_reset(stmt);
+        if (step == CQ_STEP_ERROR)
+            return FALSE;
+        if (holder != NULL) {
+            g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
+                        "%s '%s' belongs to %s '%s' already", f->name,
+                        checked[i], def->name, holder);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static void
 bind_values(CqStmt *stmt, const KindDef *def, char **checked,
             const gint64 *refs)
@@ -115,6 +151,7 @@ cq_catalog_write(CqStore *store, CqCatalogKind kind, gint64 *id, char **values,
     g_autofree char *key = NULL;
 
     if (!check_values(store, def, values, checked, refs, error) ||
+        !check_logins(store, def, checked, *id, error) ||
         !search_key(store, def, checked, refs, &key, error))
         return FALSE;
     g_autofree char *sql = write_sql(def, *id == 0);

@@ -45,7 +45,8 @@ typedef struct {
 } CqTransportSettings;
 
 typedef struct {
-    char *database; /* SQLite file; default <data_dir>/caqmail.db */
+    char *database; /* SQLite file (default <data_dir>/caqmail.db) or
+                       postgresql:// URI */
     char *sync;     /* full: every commit reaches the disk; normal */
     gint64 busy_timeout; /* seconds to wait for another writer */
 } CqStoreSettings;

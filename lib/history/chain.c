@@ -189,11 +189,16 @@ entry_hash(CqStore *store, const Entry *e, GError **error)
     return entry_hash_of(store, e, TRUE, error);
 }
 
+/* The chain's head; an appender locks it until its transaction ends, so
+ * that entries of several processes follow each other. */
 static gboolean
-read_head(CqStore *store, gint64 *seq, char **hash, GError **error)
+read_head(CqStore *store, gboolean lock, gint64 *seq, char **hash,
+          GError **error)
 {
     CqStmt *stmt = cq_store_stmt(
-        store, "SELECT seq, hash FROM history_head WHERE id = 1 {for_update}",
+        store,
+        lock ? "SELECT seq, hash FROM history_head WHERE id = 1 {for_update}"
+             : "SELECT seq, hash FROM history_head WHERE id = 1",
         error);
     if (stmt == NULL)
         return FALSE;
@@ -251,7 +256,7 @@ start_entry(CqStore *store, Entry *e, const char *kind, gint64 mail_id,
 {
     gint64 last = 0;
 
-    if (!read_head(store, &last, &e->prev, error))
+    if (!read_head(store, TRUE, &last, &e->prev, error))
         return FALSE;
     g_return_val_if_fail(*e->prev != '\0', FALSE);
     e->seq = last + 1;
@@ -270,8 +275,7 @@ cq_history_begin(CqStore *store, const char *kind, gint64 mail_id,
 {
     Entry e = {0};
 
-    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail,
-                              error);
+    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error);
     if (ok) {
         e.hash = g_strdup("");
         ok = insert_entry(store, &e, error) &&
@@ -325,8 +329,7 @@ cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
 {
     Entry e = {0};
 
-    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail,
-                              error) &&
+    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error) &&
                   (e.hash = entry_hash_of(store, &e, FALSE, error)) != NULL &&
                   insert_entry(store, &e, error) &&
                   write_head(store, e.seq, e.hash, error);
@@ -434,7 +437,7 @@ check_head(CqStore *store, gint64 last, const char *last_hash,
     g_autofree char *hash = NULL;
     gint64 seq = 0;
 
-    if (!read_head(store, &seq, &hash, error))
+    if (!read_head(store, FALSE, &seq, &hash, error))
         return FALSE;
     if (seq > last)
         broken(result, last + 1,
@@ -455,42 +458,82 @@ count_entries(CqStore *store, gint64 *count, GError **error)
     return stmt != NULL && cq_stmt_int_result(stmt, 0, count, error);
 }
 
+#define PAGE 500
+
+/* Reads up to PAGE entries after entry @after: the chain is walked in
+ * pages, so that a long history is never read whole. */
+static gboolean
+load_page(CqStore *store, gint64 after, GArray *page, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(store,
+                                 "SELECT " ENTRY_COLUMNS " FROM history"
+                                 " WHERE seq > ? ORDER BY seq LIMIT ?",
+                                 error);
+    CqStep step = CQ_STEP_ERROR;
+
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, after);
+    cq_stmt_bind_int(stmt, 2, PAGE);
+    while ((step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
+        Entry e = {0};
+        entry_read(&e, stmt);
+        g_array_append_val(page, e);
+    }
+    cq_stmt_reset(stmt);
+    return step == CQ_STEP_DONE;
+}
+
+typedef struct {
+    gint64 expected; /* the next entry's number */
+    char *prev;      /* the hash of the entry before it */
+    gint64 total;
+    CqVerifyProgress progress;
+    gpointer data;
+} Walk;
+
+static gboolean
+check_page(CqStore *store, GArray *page, Walk *w, CqVerifyResult *result,
+           GError **error)
+{
+    for (guint i = 0; i < page->len && result->broken == 0; i++) {
+        const Entry *e = &g_array_index(page, Entry, i);
+        gboolean ok =
+            check_entry(store, e, w->expected, w->prev, result, error);
+        g_free(w->prev);
+        w->prev = g_strdup(e->hash);
+        w->expected = e->seq + 1;
+        result->entries++;
+        if (!ok)
+            return FALSE;
+        if (w->progress != NULL && result->entries % 1000 == 0)
+            w->progress(result->entries, w->total, w->data);
+    }
+    return TRUE;
+}
+
 static gboolean
 walk_chain(CqStore *store, CqVerifyResult *result, CqVerifyProgress progress,
            gpointer data, GError **error)
 {
-    g_autofree char *prev = g_strnfill(64, '0');
-    gint64 expected = 1, total = 0;
-    CqStep step = CQ_STEP_ERROR;
-    gboolean ok = count_entries(store, &total, error);
-    CqStmt *stmt =
-        ok ? cq_store_stmt(store,
-                           "SELECT " ENTRY_COLUMNS " FROM history ORDER BY seq",
-                           error)
-           : NULL;
+    Walk w = {1, g_strnfill(64, '0'), 0, progress, data};
+    g_autoptr(GArray) page = g_array_new(FALSE, FALSE, sizeof(Entry));
+    gboolean ok = count_entries(store, &w.total, error);
+    gint64 after = 0;
 
-    while (stmt != NULL && result->broken == 0 &&
-           (step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
-        Entry e = {0};
-        entry_read(&e, stmt);
-        ok = check_entry(store, &e, expected, prev, result, error);
-        g_free(prev);
-        prev = g_strdup(e.hash);
-        expected = e.seq + 1;
-        entry_clear(&e);
-        result->entries++;
-        if (!ok)
+    g_array_set_clear_func(page, (GDestroyNotify)entry_clear);
+    while (ok && result->broken == 0) {
+        g_array_set_size(page, 0);
+        ok = load_page(store, after, page, error) &&
+             check_page(store, page, &w, result, error);
+        if (page->len < PAGE)
             break;
-        if (progress != NULL && result->entries % 1000 == 0)
-            progress(result->entries, total, data);
+        after = g_array_index(page, Entry, page->len - 1).seq;
     }
-    if (stmt != NULL)
-        cq_stmt_reset(stmt);
-    if (!ok || stmt == NULL || step == CQ_STEP_ERROR)
-        return FALSE;
-    if (result->broken == 0)
-        return check_head(store, expected - 1, prev, result, error);
-    return TRUE;
+    if (ok && result->broken == 0)
+        ok = check_head(store, w.expected - 1, w.prev, result, error);
+    g_free(w.prev);
+    return ok;
 }
 
 gboolean

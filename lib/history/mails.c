@@ -148,7 +148,7 @@ build_query(Query *q, CqSession *session, const CqMailFilter *f)
     }
     if (f->id != 0) {
         g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, f->id);
-        add_condition(q, "m.id = CAST(? AS INTEGER)", id);
+        add_condition(q, "m.id = CAST(? AS {int})", id);
     }
     g_string_append(q->sql,
                     f->limit ? " ORDER BY m.id DESC" : " ORDER BY m.id");

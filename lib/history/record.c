@@ -81,6 +81,29 @@ insert(CqSession *session, const char *ident, const char *kind,
     return cq_stmt_int_result(stmt, 0, id, error);
 }
 
+/* Creates the record unless another process just did: then its id is
+ * read. */
+static gboolean
+insert_new(CqSession *session, const char *ident, gint64 *id, GError **error)
+{
+    g_autofree char *kind = kind_of(ident);
+    CqStmt *stmt =
+        cq_store_stmt(session->store,
+                      "INSERT INTO record (ident, kind, title, owner, created)"
+                      " VALUES (?, ?, '', ?, ?) ON CONFLICT (ident) DO NOTHING"
+                      " RETURNING id",
+                      error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_text(stmt, 1, ident);
+    cq_stmt_bind_text(stmt, 2, kind);
+    cq_stmt_bind_text(stmt, 3, session->login);
+    cq_stmt_bind_int(stmt, 4, cq_store_now());
+    if (!cq_stmt_int_result(stmt, 0, id, error))
+        return FALSE;
+    return *id != 0 || find(session->store, ident, id, error);
+}
+
 gboolean
 cq_record_ensure(CqSession *session, const char *ident, gint64 *id,
                  GError **error)
@@ -91,7 +114,7 @@ cq_record_ensure(CqSession *session, const char *ident, gint64 *id,
     if (*id != 0)
         return TRUE;
     return cq_session_require(session, CQ_PERM_SEND, "create records", error) &&
-           insert(session, ident, NULL, NULL, NULL, id, error);
+           insert_new(session, ident, id, error);
 }
 
 static gboolean

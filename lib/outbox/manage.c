@@ -6,30 +6,41 @@
 
 #include <string.h>
 
+/* Runs @sql for mail @id; *@value is its first column of text, or NULL
+ * without a row. */
+static gboolean
+lookup_text(CqStore *store, const char *sql, gint64 id, char **value,
+            GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(store, sql, error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, id);
+    CqStep step = cq_stmt_step(stmt, error);
+    *value = step == CQ_STEP_ROW ? cq_stmt_dup(stmt, 0) : NULL;
+    cq_stmt_reset(stmt);
+    return step != CQ_STEP_ERROR;
+}
+
 /* The state of a mail the acting user may change: the sender's own, or
- * any for an administrator.  Others' mail does not exist for them. */
+ * any for an administrator.  Others' mail does not exist for them.  The
+ * outbox row stays locked until the change is committed, so that no
+ * worker claims the mail in between. */
 static char *
 own_state(CqSession *session, gint64 id, const char *what, GError **error)
 {
-    CqStmt *stmt =
-        cq_store_stmt(session->store,
-                      "SELECT o.state, m.sender FROM outbox o JOIN mail m"
-                      " ON m.id = o.mail_id WHERE o.mail_id = ?",
-                      error);
-    char *state = NULL;
-    gboolean own = FALSE;
+    g_autofree char *state = NULL, *sender = NULL;
 
-    if (!cq_session_require(session, CQ_PERM_SEND, what, error) || stmt == NULL)
+    if (!cq_session_require(session, CQ_PERM_SEND, what, error) ||
+        !lookup_text(session->store,
+                     "SELECT state FROM outbox WHERE mail_id = ? {for_update}",
+                     id, &state, error) ||
+        !lookup_text(session->store, "SELECT sender FROM mail WHERE id = ?", id,
+                     &sender, error))
         return NULL;
-    cq_stmt_bind_int(stmt, 1, id);
-    if (cq_stmt_step(stmt, error) == CQ_STEP_ROW) {
-        state = cq_stmt_dup(stmt, 0);
-        own = g_strcmp0(cq_stmt_text(stmt, 1), session->login) == 0;
-    }
-    cq_stmt_reset(stmt);
-    if (state != NULL && (own || cq_session_may(session, CQ_PERM_ADMIN)))
-        return state;
-    g_free(state);
+    if (state != NULL && (g_strcmp0(sender, session->login) == 0 ||
+                          cq_session_may(session, CQ_PERM_ADMIN)))
+        return g_steal_pointer(&state);
     g_set_error(error, CQ_ERROR, CQ_ERROR_NOT_FOUND,
                 "mail %" G_GINT64_FORMAT " does not exist", id);
     return NULL;

@@ -105,7 +105,8 @@ expire_dead_owners(CqStore *store, GError **error)
 }
 
 /* Claims whose lease ran out go back to the queue, with an entry that
- * says so: the mail may have gone out already. */
+ * says so: the mail may have gone out already.  Rows another worker is
+ * busy with are left to it. */
 static gboolean
 take_over_expired(CqStore *store, const char *worker, guint *count,
                   GError **error)
@@ -116,7 +117,9 @@ take_over_expired(CqStore *store, const char *worker, guint *count,
         store,
         "UPDATE outbox SET state = 'queued', next_attempt = ?,"
         " lease_owner = NULL, lease_until = NULL, updated = ?"
-        " WHERE state = 'sending' AND lease_until < ? RETURNING mail_id",
+        " WHERE mail_id IN (SELECT mail_id FROM outbox"
+        " WHERE state = 'sending' AND lease_until < ? {skip_locked})"
+        " RETURNING mail_id",
         error);
     CqStep step = CQ_STEP_ERROR;
 
@@ -370,7 +373,8 @@ typedef struct {
     char *last_error;
 } Tally;
 
-/* Counts the recipients already done in earlier attempts. */
+/* Counts the recipients already done in earlier attempts, and locks the
+ * mail's outbox row until the results are committed. */
 static gboolean
 tally_prior(CqStore *store, gint64 mail, Tally *t, GError **error)
 {
@@ -394,7 +398,9 @@ tally_prior(CqStore *store, gint64 mail, Tally *t, GError **error)
     if (step != CQ_STEP_DONE)
         return FALSE;
     stmt = cq_store_stmt(
-        store, "SELECT queued, attempts FROM outbox WHERE mail_id = ?", error);
+        store,
+        "SELECT queued, attempts FROM outbox WHERE mail_id = ? {for_update}",
+        error);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_int(stmt, 1, mail);
@@ -539,49 +545,75 @@ log_result(const CqTransportMail *m, const Tally *t)
 }
 
 static gboolean
-record_mail(CqStore *store, CqTransportMail *m, const char *worker,
+record_mail(CqStore *store, CqTransportMail *m, Tally *t, const char *worker,
             const CqDeliverOptions *o, CqDeliverStats *stats, GError **error)
 {
-    Tally t = {0};
     gint64 now = cq_store_now();
 
-    if (!tally_prior(store, m->mail_id, &t, error))
+    give_up_old(m, o, now, t->queued);
+    tally_attempt(m, o, now, t);
+    if (!write_results(store, m, worker, t, error) ||
+        !update_outbox(store, m->mail_id, t, error))
         return FALSE;
-    give_up_old(m, o, now, t.queued);
-    tally_attempt(m, o, now, &t);
-    gboolean ok = write_results(store, m, worker, &t, error) &&
-                  update_outbox(store, m->mail_id, &t, error);
-    if (ok) {
-        count_state(stats, t.state);
-        log_result(m, &t);
-    }
-    g_free(t.last_error);
-    return ok;
+    count_state(stats, t->state);
+    log_result(m, t);
+    return TRUE;
 }
 
 /* Commits the results of a whole batch at once.  The commit need not
  * wait for the disk: it survives a crash of the process, and what a power
  * failure takes is only that these mails went out; they are then claimed
- * and sent once more, like any mail in flight. */
+ * and sent once more, like any mail in flight.  Every outbox row of the
+ * batch is locked before the history's head: the order all writers keep,
+ * so that none waits for another that waits for it. */
 static gboolean
 record_batch(CqStore *store, GPtrArray *mails, const char *worker,
              const CqDeliverOptions *o, CqDeliverStats *stats, GError **error)
 {
     CqDeliverStats before = *stats;
+    g_autofree Tally *tallies = g_new0(Tally, mails->len);
+    gboolean ok = cq_store_begin_relaxed(store, error);
+    gboolean begun = ok;
 
-    if (!cq_store_begin_relaxed(store, error))
-        return FALSE;
-    for (guint i = 0; i < mails->len; i++) {
-        if (!record_mail(store, mails->pdata[i], worker, o, stats, error)) {
-            cq_store_rollback(store);
-            *stats = before;
+    for (guint i = 0; ok && i < mails->len; i++) {
+        const CqTransportMail *m = mails->pdata[i];
+        ok = tally_prior(store, m->mail_id, &tallies[i], error);
+    }
+    for (guint i = 0; ok && i < mails->len; i++)
+        ok = record_mail(store, mails->pdata[i], &tallies[i], worker, o, stats,
+                         error);
+    for (guint i = 0; i < mails->len; i++)
+        g_free(tallies[i].last_error);
+    if (ok)
+        ok = cq_store_commit(store, error);
+    else if (begun)
+        cq_store_rollback(store);
+    if (!ok)
+        *stats = before;
+    return ok;
+}
+
+/* A batch that lost a deadlock or waited too long for a lock is
+ * recorded again: the mails went out, their results must not be lost. */
+static gboolean
+record_batch_retrying(CqStore *store, GPtrArray *mails, const char *worker,
+                      const CqDeliverOptions *o, CqDeliverStats *stats,
+                      GError **error)
+{
+    for (guint attempt = 1;; attempt++) {
+        g_autoptr(GError) local = NULL;
+        if (record_batch(store, mails, worker, o, stats, &local))
+            return TRUE;
+        if (attempt == 5 ||
+            !g_error_matches(local, CQ_ERROR, CQ_ERROR_TEMPFAIL)) {
+            g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
         }
+        CqEvent *ev = cq_event_begin(CQ_LOG_WARNING, "record-again");
+        cq_event_addf(ev, "mails", "%u", mails->len);
+        cq_event_add_error(ev, local);
+        cq_event_end(ev);
     }
-    if (cq_store_commit(store, error))
-        return TRUE;
-    *stats = before;
-    return FALSE;
 }
 
 /* Loads the claimed mails in one read transaction: one snapshot, and no
@@ -606,7 +638,7 @@ load_batch(CqStore *store, GArray *ids, GPtrArray *mails, GError **error)
 
 /* A claimed batch on its way: loaded, sent, then recorded. */
 typedef struct {
-    GPtrArray *mails;  /* of CqTransportMail */
+    GPtrArray *mails; /* of CqTransportMail */
     gboolean streams; /* a message is read from the store while sent */
 } Batch;
 
@@ -706,8 +738,8 @@ record_next(Sender *sender, CqSession *session, const char *worker,
 {
     Batch *batch = g_async_queue_pop(sender->done);
     sender->in_flight--;
-    gboolean ok =
-        record_batch(session->store, batch->mails, worker, o, stats, error);
+    gboolean ok = record_batch_retrying(session->store, batch->mails, worker, o,
+                                        stats, error);
     batch_free(batch);
     if (ok && progress != NULL)
         progress(stats, data);
@@ -774,8 +806,8 @@ deliver_all(CqSession *session, Sender *sender, const char *worker,
             if (batch != NULL)
                 stats->claimed += batch->mails->len;
             if (batch != NULL && batch->streams) {
-                if (!deliver_streaming(sender, session, batch, worker, o,
-                                       stats, progress, data, error))
+                if (!deliver_streaming(sender, session, batch, worker, o, stats,
+                                       progress, data, error))
                     return FALSE;
             } else if (batch != NULL) {
                 g_async_queue_push(sender->todo, batch);

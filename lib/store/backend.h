@@ -3,7 +3,9 @@
  * backend (statement cache, nesting of transactions, migrations); a
  * backend only speaks to its database.  Backends report failures as
  * CQ_ERROR_TEMPFAIL when another writer holds the lock past the busy
- * timeout, CQ_ERROR_INVALID for a violated constraint, and
+ * timeout (or a deadlock or serialization failure ended the
+ * transaction), CQ_ERROR_INVALID for a violated constraint,
+ * CQ_ERROR_UNAVAILABLE when the database server cannot be reached, and
  * CQ_ERROR_FAILED otherwise. */
 #ifndef CQ_STORE_BACKEND_H
 #define CQ_STORE_BACKEND_H
@@ -34,9 +36,18 @@ typedef struct {
     gint64 (*column_int)(gpointer stmt, int column);
     const void *(*column_blob)(gpointer stmt, int column, gsize *len);
     gboolean (*column_is_null)(gpointer stmt, int column);
+    /* Keeps other processes out of the schema until the transaction
+     * ends; NULL where a write transaction already does. */
+    gboolean (*lock_schema)(gpointer conn, GError **error);
+    /* Moves the counter of a {serial} column past its largest value
+     * after rows were inserted with their ids given; NULL where the
+     * database does that by itself. */
+    gboolean (*sync_serial)(gpointer conn, const char *table,
+                            const char *column, GError **error);
 } CqBackend;
 
 extern const CqBackend cq_backend_sqlite;
+extern const CqBackend cq_backend_postgres;
 
 /* The schema, one description for every backend: migration N is the
  * list of statements that takes version N-1 to N. */

@@ -291,6 +291,21 @@ cq_store_location(CqStore *store)
     return store->location;
 }
 
+const char *
+cq_store_backend_name(CqStore *store)
+{
+    return store->backend->name;
+}
+
+gboolean
+cq_store_sync_serial(CqStore *store, const char *table, const char *column,
+                     GError **error)
+{
+    if (store->backend->sync_serial == NULL)
+        return TRUE;
+    return store->backend->sync_serial(store->conn, table, column, error);
+}
+
 int
 cq_store_schema_version(CqStore *store)
 {
@@ -353,7 +368,9 @@ migrate(CqStore *store, const CqStoreOptions *options, gboolean *created,
 
     if (!cq_store_begin(store, CQ_TX_WRITE, error))
         return FALSE;
-    gboolean ok = cq_store_exec(store,
+    gboolean ok = (store->backend->lock_schema == NULL ||
+                   store->backend->lock_schema(store->conn, error)) &&
+                  cq_store_exec(store,
                                 "CREATE TABLE IF NOT EXISTS schema_version "
                                 "(version {int} NOT NULL)",
                                 error) &&
@@ -381,17 +398,18 @@ migrate(CqStore *store, const CqStoreOptions *options, gboolean *created,
 }
 
 static const CqBackend *
-pick_backend(const char *location, GError **error)
+pick_backend(const char *location)
 {
     if (g_str_has_prefix(location, "postgresql:") ||
-        g_str_has_prefix(location, "postgres:")) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_UNAVAILABLE,
-                    "database '%s': the PostgreSQL backend is not built "
-                    "into this caqmail; use a SQLite file",
-                    location);
-        return NULL;
-    }
+        g_str_has_prefix(location, "postgres:"))
+        return &cq_backend_postgres;
     return &cq_backend_sqlite;
+}
+
+gboolean
+cq_store_location_is_file(const char *location)
+{
+    return pick_backend(location) == &cq_backend_sqlite;
 }
 
 void
@@ -409,10 +427,8 @@ cq_store_open(const char *location, const CqStoreOptions *options,
 {
     CqStoreOptions defaults;
     gboolean fresh = FALSE;
-    const CqBackend *backend = pick_backend(location, error);
+    const CqBackend *backend = pick_backend(location);
 
-    if (backend == NULL)
-        return NULL;
     if (options == NULL) {
         cq_store_options_init(&defaults);
         options = &defaults;

@@ -16,9 +16,20 @@
  *
  * The embedded backend is SQLite (WAL, foreign keys, a busy timeout, and
  * BEGIN IMMEDIATE for writers, so that several processes share one file
- * safely).  A location of the form "postgresql://..." names the
- * multi-user backend, which this build does not contain yet: opening one
- * fails with CQ_ERROR_UNAVAILABLE.
+ * safely).  A location of the form "postgresql://..." (or
+ * "postgres://...") names a PostgreSQL database (postgres.c), for
+ * installations whose users and workers run on several machines.  What
+ * portable code must know about it:
+ *   - a write transaction does not lock the database, only the rows it
+ *     touches: a transaction that reads and then writes what depends on
+ *     it locks what it read ({for_update}), or lets a constraint decide
+ *     (INSERT ... ON CONFLICT DO NOTHING); rows of the outbox are locked
+ *     before the history's head, never after it;
+ *   - a statement that fails ends the whole transaction: roll back, do
+ *     not carry on with the next statement;
+ *   - a read transaction is a snapshot and may not write or lock;
+ *   - the rows of a statement may be read whole into memory: a statement
+ *     that can return very many rows pages itself (ORDER BY key, LIMIT).
  *
  * A CqStore is one connection, used by one thread at a time.  Statements
  * returned by cq_store_stmt() belong to the store and stay valid until it
@@ -59,6 +70,9 @@ typedef struct {
  * for another writer, no creation hook. */
 void cq_store_options_init(CqStoreOptions *options);
 
+/* Whether @location names a file (SQLite), not a database server. */
+gboolean cq_store_location_is_file(const char *location);
+
 /* Opens the database at @location (a file path, or a backend URI) and
  * brings its schema up to date; the file and its folder are created on
  * first use.  @options may be NULL for the defaults.  *@created (may be
@@ -73,6 +87,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqStore, cq_store_close)
 int cq_store_schema_version(CqStore *store);
 int cq_store_schema_latest(void);
 const char *cq_store_location(CqStore *store);
+/* "sqlite" or "postgresql". */
+const char *cq_store_backend_name(CqStore *store);
+
+/* After rows were inserted with their ids given (a copy of another
+ * database), moves the counter of @table's {serial} @column past them. */
+gboolean cq_store_sync_serial(CqStore *store, const char *table,
+                              const char *column, GError **error);
 
 /* Transactions nest: only the outermost begin and commit reach the
  * database.  A rollback at any depth dooms the whole transaction; the

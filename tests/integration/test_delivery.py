@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -86,14 +85,9 @@ class OutboxTest(unittest.TestCase):
             "timeout_connect = 5s\ntimeout_dot = 3s\n%s"
             % (extra, port, tls, CERT, smtp))
 
-    @property
-    def db(self):
-        return os.path.join(self.box.data, "caqmail.db")
-
     def states(self):
-        with sqlite3.connect(self.db) as con:
-            return dict(con.execute(
-                "SELECT state, COUNT(*) FROM outbox GROUP BY state"))
+        return dict(self.box.sql(
+            "SELECT state, COUNT(*) FROM outbox GROUP BY state"))
 
     def enqueue(self, count, *rcpts):
         proc = subprocess.run([DRIVER, str(count), "100", self.tag, *rcpts],

@@ -9,7 +9,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from caqtest import CAQMAIL, SandboxTest, parse  # noqa: E402
+from caqtest import CAQMAIL, POSTGRES, SandboxTest, parse  # noqa: E402
 
 DEPARTMENTS = """\
 ident,name,email,head
@@ -55,10 +55,6 @@ class StoreTest(SandboxTest):
             path = self.box.write(kind + ".csv", text)
             self.box.run("catalog", "import", kind, path, check=0)
 
-    @property
-    def db(self):
-        return os.path.join(self.box.data, "caqmail.db")
-
     def json(self, *args, check=0):
         proc = self.box.run(*args, "--json", check=check)
         return json.loads(proc.stdout)
@@ -99,6 +95,19 @@ class CatalogTest(StoreTest):
         self.assertIn("line 5: unterminated quoted field", proc.stderr)
         self.assertNotIn("line 2:", proc.stderr)
         self.assertEqual(self.json("catalog", "list", "person"), before)
+
+    def test_import_names_a_login_taken_and_goes_on(self):
+        bad = self.box.write("taken.csv", (
+            "ident,name,email,department,login\n"
+            "P-0100,Doppelt,d@werk.example,QM,alice\n"
+            "P-0101,Unbekannt,u@werk.example,XX,dora\n"))
+        proc = self.box.run("catalog", "import", "person", bad)
+        self.assertEqual(proc.returncode, 65, proc.stderr)
+        self.assertIn("2 bad lines, nothing was imported", proc.stderr)
+        self.assertIn("line 2: login 'alice' belongs to person 'P-0001' "
+                      "already", proc.stderr)
+        self.assertIn("line 3: department: department 'XX' does not exist",
+                      proc.stderr)
 
     def test_hostile_strings(self):
         hostile = ["' OR '1'='1", "\"; DROP TABLE person; --", "%", "_",
@@ -245,9 +254,8 @@ class SendTest(StoreTest):
         self.send("--to", "P-0002")
         self.assertEqual(self.json("history", "verify")["ok"], True)
         # Entries: 1 queued mail 1, 2 its attempt, 3 queued mail 2, 4 ...
-        with sqlite3.connect(self.db) as con:
-            con.execute("UPDATE mail SET subject = 'p' || substr(subject, 2)"
-                        " WHERE id = 2")
+        self.box.sql("UPDATE mail SET subject = 'p' || substr(subject, 2)"
+                     " WHERE id = 2")
         proc = self.box.run("history", "verify")
         self.assertEqual(proc.returncode, 65)
         self.assertIn("history broken at entry 3", proc.stdout)
@@ -256,12 +264,11 @@ class SendTest(StoreTest):
 
     def test_verify_finds_a_changed_byte_of_a_message(self):
         self.send("--to", "P-0001")
-        with sqlite3.connect(self.db) as con:
-            data = bytearray(con.execute(
-                "SELECT data FROM mail_chunk WHERE mail_id = 1").fetchone()[0])
-            data[-5] ^= 0x20
-            con.execute("UPDATE mail_chunk SET data = ? WHERE mail_id = 1",
-                        (bytes(data),))
+        data = bytearray(self.box.sql(
+            "SELECT data FROM mail_chunk WHERE mail_id = 1")[0][0])
+        data[-5] ^= 0x20
+        self.box.sql("UPDATE mail_chunk SET data = ? WHERE mail_id = 1",
+                     bytes(data))
         result = self.json("history", "verify", check=65)
         self.assertEqual(result["broken_entry"], 1)
         self.assertIn("raw message of mail 1", result["problem"])
@@ -287,11 +294,12 @@ class SendTest(StoreTest):
         self.assertEqual(proc.returncode, 65)
         self.assertIn("is sent and cannot be retried", proc.stderr)
 
+    @unittest.skipIf(POSTGRES, "a SQLite file")
     def test_database_is_created_at_the_default_path(self):
-        self.assertTrue(os.path.isfile(self.db))
+        self.assertTrue(os.path.isfile(self.box.db))
         proc = self.box.run("config", check=0)
-        self.assertIn("database = %s" % self.db, proc.stdout)
-        with sqlite3.connect(self.db) as con:
+        self.assertIn("database = %s" % self.box.db, proc.stdout)
+        with sqlite3.connect(self.box.db) as con:
             mode = con.execute("PRAGMA journal_mode").fetchone()[0]
             versions = [row[0] for row in con.execute(
                 "SELECT version FROM schema_version ORDER BY version")]
@@ -404,8 +412,8 @@ class PermissionTest(StoreTest):
     def test_unregistered_operating_system_user(self):
         if os.getuid() != 0:
             self.skipTest("needs root to run as another user")
-        for path in (self.box.data, self.db, self.db + "-wal",
-                     self.db + "-shm"):
+        for path in (self.box.data, self.box.db, self.box.db + "-wal",
+                     self.box.db + "-shm"):
             if os.path.exists(path):
                 os.chmod(path, 0o777 if os.path.isdir(path) else 0o666)
         os.chmod(self.box.home, 0o755)

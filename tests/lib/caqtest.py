@@ -4,24 +4,53 @@ Each test runs the built `caqmail` binary (path in $CAQMAIL) in a sandbox:
 a private HOME, XDG folders and configuration, so that nothing outside a
 temporary folder is read or written.  Messages are checked with Python's
 own `email` package, a parser independent of the GMime code under test.
+
+The database is the sandbox's SQLite file, or, with CAQMAIL_TEST_DATABASE
+set, an empty one on PostgreSQL for each sandbox: "postgresql://..." names
+a server that tests/servers/postgres.py started (`postgres.py run`, as
+the meson suite 'postgresql' does); "postgresql" alone starts a private
+server for this process.  Tests reach the database with Sandbox.sql().
 """
 
+import atexit
 import email
 import email.policy
 import os
 import shutil
+import sqlite3
 import subprocess
+import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "servers"))
+
 CAQMAIL = os.environ.get("CAQMAIL", "caqmail")
 SANITIZED = os.environ.get("CAQMAIL_SANITIZED") == "1"
+DATABASE = os.environ.get("CAQMAIL_TEST_DATABASE", "")
+POSTGRES = DATABASE.startswith("postgresql")
+
+_server = None
+
+
+def postgres_server():
+    """The PostgreSQL server the tests of this process share."""
+    global _server
+    if _server is None:
+        import postgres
+        if DATABASE.startswith("postgresql://"):
+            _server = postgres.ExistingServer(DATABASE)
+        else:
+            _server = postgres.PrivatePostgres().start()
+            atexit.register(_server.stop)
+    return _server
 
 
 class Sandbox:
-    """A private HOME with its own configuration and Maildir."""
+    """A private HOME with its own configuration and Maildir; @backend
+    ("sqlite" or "postgresql") overrides CAQMAIL_TEST_DATABASE."""
 
-    def __init__(self):
+    def __init__(self, backend=None):
         self.root = tempfile.mkdtemp(prefix="caqmail-it-")
         os.chmod(self.root, 0o755)
         self.home = os.path.join(self.root, "home")
@@ -29,9 +58,42 @@ class Sandbox:
         self.data = os.path.join(self.home, ".local", "share", "caqmail")
         self.maildir = os.path.join(self.data, "maildir")
         self.config = None
+        self.database = None
+        if backend == "postgresql" if backend else POSTGRES:
+            self.database = postgres_server().create_schema()
+            # readable by the other users some tests run as
+            self.write_config("", mode=0o644)
 
     def close(self):
+        if self.database is not None:
+            postgres_server().drop(self.database)
+            self.database = None
         shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def db(self):
+        """The database's location: a URI, or the default SQLite file."""
+        return self.database or os.path.join(self.data, "caqmail.db")
+
+    def sql(self, query, *params):
+        """Runs @query (with ? placeholders) on the sandbox's database,
+        past caqmail; returns the rows."""
+        if self.database is None:
+            con = sqlite3.connect(self.db)
+            try:
+                with con:
+                    return con.execute(query, params).fetchall()
+            finally:
+                con.close()
+        import psycopg2
+        con = psycopg2.connect(self.database)
+        try:
+            with con, con.cursor() as cur:
+                cur.execute(query.replace("%", "%%").replace("?", "%s"),
+                            params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            con.close()
 
     def path(self, *parts):
         return os.path.join(self.root, *parts)
@@ -45,6 +107,8 @@ class Sandbox:
         return path
 
     def write_config(self, text, mode=0o600):
+        if self.database is not None:
+            text = "[store]\ndatabase = %s\n\n%s" % (self.database, text)
         self.config = self.write("caqmail.conf", text, mode)
         return self.config
 

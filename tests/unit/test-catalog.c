@@ -5,12 +5,14 @@
 #include "catalog/csv.h"
 #include "common/error.h"
 #include "resolve/resolve.h"
+#include "testdb.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 
 typedef struct {
     char *dir;
+    char *db;
     CqSession *admin;
 } Fixture;
 
@@ -18,8 +20,7 @@ static CqSession *
 open_as(Fixture *f, const char *login)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *path = g_build_filename(f->dir, "caqmail.db", NULL);
-    CqStore *store = cq_store_open(path, NULL, NULL, &error);
+    CqStore *store = cq_store_open(f->db, NULL, NULL, &error);
     g_assert_no_error(error);
     CqSession *s = cq_session_new(store, login, &error);
     g_assert_no_error(error);
@@ -50,9 +51,9 @@ fixture_setup(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     f->dir = g_dir_make_tmp("caqmail-catalog-XXXXXX", &error);
     g_assert_no_error(error);
-    g_autofree char *path = g_build_filename(f->dir, "caqmail.db", NULL);
+    f->db = cq_test_db_new(f->dir);
     /* A fresh database makes its creator an administrator. */
-    f->admin = cq_session_open(path, NULL, NULL, &error);
+    f->admin = cq_session_open(f->db, NULL, NULL, &error);
     g_assert_no_error(error);
     g_assert_true(cq_session_may(f->admin, CQ_PERM_ADMIN));
 
@@ -86,6 +87,8 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
     cq_session_free(f->admin);
+    cq_test_db_drop(f->db);
+    g_free(f->db);
     const char *names[] = {"caqmail.db", "caqmail.db-wal", "caqmail.db-shm",
                            "import.csv"};
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {

@@ -6,28 +6,23 @@
 #include "history/mails.h"
 #include "outbox/outbox.h"
 #include "store/chunks.h"
+#include "testdb.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 
 typedef struct {
     char *dir;
+    char *db;
     char *maildir;
     CqSession *admin;
 } Fixture;
-
-static char *
-db_path(Fixture *f)
-{
-    return g_build_filename(f->dir, "caqmail.db", NULL);
-}
 
 static CqSession *
 open_as(Fixture *f, const char *login)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *path = db_path(f);
-    CqStore *store = cq_store_open(path, NULL, NULL, &error);
+    CqStore *store = cq_store_open(f->db, NULL, NULL, &error);
     g_assert_no_error(error);
     CqSession *s = cq_session_new(store, login, &error);
     g_assert_no_error(error);
@@ -40,8 +35,8 @@ fixture_setup(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     f->dir = g_dir_make_tmp("caqmail-outbox-XXXXXX", &error);
     f->maildir = g_build_filename(f->dir, "maildir", NULL);
-    g_autofree char *path = db_path(f);
-    f->admin = cq_session_open(path, NULL, NULL, &error);
+    f->db = cq_test_db_new(f->dir);
+    f->admin = cq_session_open(f->db, NULL, NULL, &error);
     g_assert_no_error(error);
 }
 
@@ -67,6 +62,8 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
     cq_session_free(f->admin);
+    cq_test_db_drop(f->db);
+    g_free(f->db);
     remove_tree(f->dir);
     g_free(f->maildir);
     g_free(f->dir);
@@ -535,15 +532,14 @@ test_enqueue_many(Fixture *f, gconstpointer data)
     g_assert_true(g_file_set_contents(file, "Prüfmittel\n", -1, NULL));
     for (guint i = 0; i < N; i++)
         g_ptr_array_add(mails, bulk_message(i, i % 7 == 3 ? file : NULL));
-    g_assert_true(cq_outbox_enqueue_many(f->admin,
-                                         (CqMessage **)mails->pdata, N,
-                                         &options, ids, &error));
+    g_assert_true(cq_outbox_enqueue_many(f->admin, (CqMessage **)mails->pdata,
+                                         N, &options, ids, &error));
     g_assert_no_error(error);
     for (guint i = 0; i < N; i++) {
         CqMessage *m = mails->pdata[i];
         g_autoptr(GByteArray) raw = raw_of(f->admin, ids[i]);
-        g_autofree char *mid = g_strdup_printf("Message-Id: <%s>",
-                                               m->message_id);
+        g_autofree char *mid =
+            g_strdup_printf("Message-Id: <%s>", m->message_id);
         g_autofree char *to = g_strdup_printf("To: ok%u@a.example\r\n", i);
         g_assert_cmpint(ids[i], ==, (gint64)i + 1);
         g_assert_nonnull(g_strstr_len((char *)raw->data, raw->len, mid));
@@ -571,15 +567,163 @@ test_enqueue_many_all_or_nothing(Fixture *f, gconstpointer data)
     for (guint i = 0; i < 10; i++)
         g_ptr_array_add(mails, bulk_message(i, NULL));
     g_ptr_array_add(mails, cq_message_new(CQ_ORIGIN_API)); /* no sender */
-    g_assert_false(cq_outbox_enqueue_many(f->admin,
-                                          (CqMessage **)mails->pdata,
-                                          mails->len, &options, NULL,
-                                          &error));
+    g_assert_false(cq_outbox_enqueue_many(f->admin, (CqMessage **)mails->pdata,
+                                          mails->len, &options, NULL, &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_INVALID);
     g_assert_true(g_str_has_prefix(error->message, "message 11 of 11: "));
     CqMailFilter all = {0};
     g_autoptr(GPtrArray) stored = cq_mail_query(f->admin, &all, NULL);
     g_assert_cmpuint(stored->len, ==, 0);
+}
+
+/* Several processes append at once (here threads, each with its own
+ * connection): the entries follow each other and the chain verifies. */
+typedef struct {
+    Fixture *f;
+    guint n;
+} Appender;
+
+static gpointer
+append_entries(gpointer data)
+{
+    Appender *a = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CqStore) store = cq_store_open(a->f->db, NULL, NULL, &error);
+    g_autofree char *actor = g_strdup_printf("appender-%u", a->n);
+
+    g_assert_no_error(error);
+    for (guint i = 0; i < 25; i++) {
+        g_autofree char *detail = g_strdup_printf("n=%u", i);
+        g_assert_true(cq_store_begin(store, CQ_TX_WRITE, &error));
+        g_assert_true(
+            cq_history_append(store, "note", 0, actor, detail, &error));
+        g_assert_true(cq_store_commit(store, &error));
+        g_assert_no_error(error);
+    }
+    return NULL;
+}
+
+static void
+test_concurrent_appenders(Fixture *f, gconstpointer data)
+{
+    Appender appenders[4];
+    GThread *threads[4];
+    CqVerifyResult r;
+
+    for (guint i = 0; i < 4; i++) {
+        appenders[i] = (Appender){f, i};
+        threads[i] = g_thread_new("appender", append_entries, &appenders[i]);
+    }
+    for (guint i = 0; i < 4; i++)
+        g_thread_join(threads[i]);
+    verify(f, &r);
+    g_assert_cmpint(r.broken, ==, 0);
+    g_assert_cmpint(r.entries, ==, 100);
+    cq_verify_result_clear(&r);
+}
+
+/* Workers claiming at once never take the same mail. */
+typedef struct {
+    GMutex lock;
+    GHashTable *sent; /* mail id -> times handed to a transport */
+} Ledger;
+
+typedef struct {
+    CqTransport parent;
+    Ledger *ledger;
+} CountingTransport;
+
+static gboolean
+counting_deliver(CqTransport *t, CqTransportMail **mails, guint n,
+                 GError **error)
+{
+    Ledger *ledger = ((CountingTransport *)t)->ledger;
+
+    g_mutex_lock(&ledger->lock);
+    for (guint i = 0; i < n; i++) {
+        gpointer key = GINT_TO_POINTER((int)mails[i]->mail_id);
+        guint times = GPOINTER_TO_UINT(g_hash_table_lookup(ledger->sent, key));
+        g_hash_table_insert(ledger->sent, key, GUINT_TO_POINTER(times + 1));
+        cq_transport_mail_set_all(mails[i], CQ_OUTCOME_ACCEPTED, 250,
+                                  "250 2.0.0 ok");
+    }
+    g_mutex_unlock(&ledger->lock);
+    return TRUE;
+}
+
+static void
+counting_free(CqTransport *t)
+{
+    g_free(t);
+}
+
+static const CqTransportClass counting_class = {
+    .name = "counting",
+    .deliver = counting_deliver,
+    .free = counting_free,
+};
+
+typedef struct {
+    Fixture *f;
+    Ledger *ledger;
+    guint claimed;
+} Worker;
+
+static gpointer
+run_worker(gpointer data)
+{
+    Worker *w = data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *login = cq_os_login();
+    CountingTransport *t = g_new0(CountingTransport, 1);
+    CqDeliverOptions o = cq_deliver_options_default();
+    CqDeliverStats st;
+
+    t->parent.klass = &counting_class;
+    t->ledger = w->ledger;
+    o.batch = 7;
+    g_autoptr(CqSession) s = open_as(w->f, login);
+    g_assert_true(
+        cq_outbox_deliver(s, &t->parent, &o, &st, NULL, NULL, &error));
+    g_assert_no_error(error);
+    w->claimed = st.claimed;
+    cq_transport_free(&t->parent);
+    return NULL;
+}
+
+static void
+test_concurrent_workers(Fixture *f, gconstpointer data)
+{
+    Ledger ledger = {.sent = g_hash_table_new(NULL, NULL)};
+    Worker workers[4];
+    GThread *threads[4];
+    guint claimed = 0;
+    CqVerifyResult r;
+
+    g_mutex_init(&ledger.lock);
+    for (guint i = 0; i < 200; i++)
+        enqueue(f->admin, "ok@a.example", NULL);
+    for (guint i = 0; i < 4; i++) {
+        workers[i] = (Worker){f, &ledger, 0};
+        threads[i] = g_thread_new("worker", run_worker, &workers[i]);
+    }
+    for (guint i = 0; i < 4; i++) {
+        g_thread_join(threads[i]);
+        claimed += workers[i].claimed;
+    }
+    g_assert_cmpuint(claimed, ==, 200);
+    g_assert_cmpuint(g_hash_table_size(ledger.sent), ==, 200);
+    GHashTableIter it;
+    gpointer times;
+    g_hash_table_iter_init(&it, ledger.sent);
+    while (g_hash_table_iter_next(&it, NULL, &times))
+        g_assert_cmpuint(GPOINTER_TO_UINT(times), ==, 1);
+    verify(f, &r);
+    g_assert_cmpint(r.broken, ==, 0);
+    g_assert_cmpint(r.entries, ==, 400);
+    cq_verify_result_clear(&r);
+    g_hash_table_unref(ledger.sent);
+    g_mutex_clear(&ledger.lock);
 }
 
 #define ADD(path, data, func)                                                  \
@@ -594,7 +738,9 @@ main(int argc, char **argv)
     ADD("/outbox/retry-cancel", NULL, test_retry_cancel);
     ADD("/outbox/lease-takeover", NULL, test_lease_takeover);
     ADD("/outbox/permissions", NULL, test_permissions);
+    ADD("/outbox/concurrent-workers", NULL, test_concurrent_workers);
     ADD("/history/raw", NULL, test_raw_is_as_sent);
+    ADD("/history/concurrent-appenders", NULL, test_concurrent_appenders);
     ADD("/outbox/enqueue-many", NULL, test_enqueue_many);
     ADD("/outbox/enqueue-many/all-or-nothing", NULL,
         test_enqueue_many_all_or_nothing);
