@@ -129,6 +129,11 @@ static const KeyDef keys[] = {
      0, 64},
     {"convert", "text_encoding", KEY_CHOICE, "windows-1252",
      OFF(convert.text_encoding), "windows-1252|iso-8859-1|iso-8859-15"},
+
+    {"sendmail", "record", KEY_STRING, NULL, OFF(sendmail.record)},
+    {"sendmail", "origin", KEY_CHOICE, "sendmail", OFF(sendmail.origin),
+     "sendmail|api"},
+    {"sendmail", "deliver", KEY_BOOL, "true", OFF(sendmail.deliver)},
 };
 
 /* The keys of a [remind.level.N] section. */

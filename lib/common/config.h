@@ -132,6 +132,14 @@ typedef struct {
 } CqConvertSettings;
 
 typedef struct {
+    char *record;    /* record of mails taken by sendmail; NULL: the
+                        journal of the user who sent them */
+    char *origin;    /* origin stored with them: sendmail or api */
+    gboolean deliver; /* deliver each mail at once (else the next
+                         `caqmail deliver` does) */
+} CqSendmailSettings;
+
+typedef struct {
     char *path; /* the file that was read, NULL for built-in defaults */
     gboolean holds_secret;
     CqGeneralSettings general;
@@ -144,6 +152,7 @@ typedef struct {
     CqRemindSettings remind;
     CqGaugeSettings gauges;
     CqConvertSettings convert;
+    CqSendmailSettings sendmail;
 } CqConfig;
 
 /* Finds and reads the configuration as described above; @explicit_path may
