@@ -144,6 +144,11 @@ static const KeyDef keys[] = {
     {"web", "login_attempts", KEY_INT, "5", OFF(web.login_attempts), NULL, 1,
      1000},
     {"web", "login_lockout", KEY_DURATION, "5m", OFF(web.login_lockout)},
+
+    {"sendmail", "record", KEY_STRING, NULL, OFF(sendmail.record)},
+    {"sendmail", "origin", KEY_CHOICE, "sendmail", OFF(sendmail.origin),
+     "sendmail|api"},
+    {"sendmail", "deliver", KEY_BOOL, "true", OFF(sendmail.deliver)},
 };
 
 /* The keys of a [remind.level.N] section. */

@@ -148,6 +148,14 @@ typedef struct {
 } CqWebSettings;
 
 typedef struct {
+    char *record;    /* record of mails taken by sendmail; NULL: the
+                        journal of the user who sent them */
+    char *origin;    /* origin stored with them: sendmail or api */
+    gboolean deliver; /* deliver each mail at once (else the next
+                         `caqmail deliver` does) */
+} CqSendmailSettings;
+
+typedef struct {
     char *path; /* the file that was read, NULL for built-in defaults */
     gboolean holds_secret;
     CqGeneralSettings general;
@@ -161,6 +169,7 @@ typedef struct {
     CqGaugeSettings gauges;
     CqConvertSettings convert;
     CqWebSettings web;
+    CqSendmailSettings sendmail;
 } CqConfig;
 
 /* Finds and reads the configuration as described above; @explicit_path may

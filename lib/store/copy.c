@@ -71,6 +71,18 @@ static const CopyTable tables[] = {
      "id, title, revision, filename, kind, media_type, size, sha256, "
      "record_id, created, created_by, operator",
      1, NULL, NULL, -1, 500},
+    {"measure",
+     "id, ident, record_id, title, responsible_id, due, status, level, "
+     "link, owner, created, updated",
+     1, "id", NULL, -1, 500},
+    {"gauge",
+     "id, inventory, description, holder_id, location, interval_months, "
+     "due, status, last_listed, created, updated",
+     1, "id", NULL, -1, 500},
+    {"item_history",
+     "id, measure_id, gauge_id, at, actor, kind, level, mail_id, "
+     "history_seq, detail",
+     1, "id", NULL, -1, 500},
 };
 
 const char *

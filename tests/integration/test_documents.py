@@ -8,7 +8,6 @@ PDF is tested with the other conversions in test_convert.py.)"""
 import hashlib
 import json
 import os
-import sqlite3
 import sys
 import unittest
 
@@ -56,10 +55,8 @@ class DocumentCase(SandboxTest):
                            check=check)
 
     def counts(self):
-        db = os.path.join(self.box.data, "caqmail.db")
-        with sqlite3.connect(db) as con:
-            return {t: con.execute("SELECT COUNT(*) FROM %s" % t).fetchone()[0]
-                    for t in TABLES}
+        return {t: self.box.sql("SELECT COUNT(*) FROM %s" % t)[0][0]
+                for t in TABLES}
 
     def attachments(self, raw):
         return [p for p in parse(raw).walk()
@@ -173,10 +170,8 @@ class StoreTest(DocumentCase):
         doc = self.add(self.box.write("Notiz.txt", TEXT))
         self.send("--document", doc["id"])
         self.assertTrue(self.json("history", "verify")["ok"])
-        with sqlite3.connect(os.path.join(self.box.data,
-                                          "caqmail.db")) as con:
-            con.execute("UPDATE mail_attachment SET source_sha256 ="
-                        " 'ab' || substr(source_sha256, 3)")
+        self.box.sql("UPDATE mail_attachment SET source_sha256 ="
+                     " 'ab' || substr(source_sha256, 3)")
         proc = self.run_as(None, "history", "verify", "--json", check=65)
         self.assertEqual(json.loads(proc.stdout)["broken_entry"], 1)
 

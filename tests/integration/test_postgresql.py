@@ -252,6 +252,13 @@ class MigrateTest(unittest.TestCase):
             "--subject", "Teilweise", "--body", "x\n", check=69)
         run("send", "--to", "P-0001", "--subject", "Wartet", "--body",
             "später\n", "--queue-only", check=0)
+        run("measure", "add", "M-1", "--record", "8D-2026-0042", "--title",
+            "Prüfmittel tauschen", "--responsible", "P-0001", "--due",
+            "2026-11-02", check=0)
+        run("measure", "done", "M-1", check=0)
+        run("gauge", "add", "MS-0815", "--description", "Bügelmessschraube",
+            "--holder", "P-0002", "--interval", "12", "--due", "2026-12-10",
+            check=0)
 
     def on_target(self):
         """A sandbox whose configured database is the target."""
@@ -275,7 +282,9 @@ class MigrateTest(unittest.TestCase):
         for args in (("history", "list"), ("outbox", "list", "--all"),
                      ("catalog", "list", "person"),
                      ("catalog", "list", "list"), ("user", "list"),
-                     ("record", "list"), ("document", "list")):
+                     ("record", "list"), ("document", "list"),
+                     ("measure", "show", "M-1"), ("gauge", "list"),
+                     ("gauge", "show", "MS-0815")):
             self.assertEqual(self.json(new, *args),
                              self.json(self.old, *args), args)
         mails = self.json(self.old, "history", "list")
