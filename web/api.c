@@ -18,14 +18,15 @@ limit_of(WebRequest *req)
     return (guint)value;
 }
 
+/* @error is read only after @node was computed. */
 static void
-reply(WebRequest *req, JsonNode *node, GError *error)
+reply(WebRequest *req, JsonNode *node, GError **error)
 {
     if (node != NULL)
         web_reply_json(req, 200, node);
     else
-        web_reply_error(req, error);
-    g_clear_error(&error);
+        web_reply_error(req, *error);
+    g_clear_error(error);
 }
 
 void
@@ -39,7 +40,7 @@ web_api_catalog(WebRequest *req)
         return;
     }
     reply(req, web_catalog_search(req->user, q, limit_of(req), &error),
-          error);
+          &error);
 }
 
 void
@@ -48,7 +49,7 @@ web_api_records(WebRequest *req)
     GError *error = NULL;
     reply(req, web_record_search(req->user, web_query(req, "q"),
                                  limit_of(req), &error),
-          error);
+          &error);
 }
 
 void
@@ -58,7 +59,7 @@ web_api_documents(WebRequest *req)
     reply(req, web_document_search(req->user, web_query(req, "q"),
                                    web_query(req, "record"), limit_of(req),
                                    &error),
-          error);
+          &error);
 }
 
 void
@@ -70,7 +71,7 @@ web_api_record_mails(WebRequest *req)
         web_reply_message(req, 400, "invalid", "bad record identifier");
         return;
     }
-    reply(req, web_mail_list(req->user, record, NULL, 0, &error), error);
+    reply(req, web_mail_list(req->user, record, NULL, 0, &error), &error);
 }
 
 void
@@ -85,12 +86,12 @@ web_api_outbox(WebRequest *req)
 
     if (!web_user_require(req->user, WEB_MAY_ADMIN, "see the outbox",
                           &error)) {
-        reply(req, NULL, error);
+        reply(req, NULL, &error);
         return;
     }
     reply(req, web_mail_list(req->user, NULL, state ? one : waiting,
                              MAX_LIMIT, &error),
-          error);
+          &error);
 }
 
 void
@@ -99,7 +100,7 @@ web_api_mail(WebRequest *req)
     GError *error = NULL;
     gint64 id = 0;
     if (web_param_id(req, 0, &id))
-        reply(req, web_mail_detail(req->user, id, &error), error);
+        reply(req, web_mail_detail(req->user, id, &error), &error);
 }
 
 void
@@ -187,5 +188,5 @@ void
 web_api_verify(WebRequest *req)
 {
     GError *error = NULL;
-    reply(req, web_history_verify(req->user, &error), error);
+    reply(req, web_history_verify(req->user, &error), &error);
 }

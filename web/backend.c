@@ -513,6 +513,19 @@ part_text(GMimePart *part)
     return g_utf8_make_valid(data, len);
 }
 
+/* The text as it was written: line ends as LF. */
+static char *
+unix_lines(char *text)
+{
+    char *out = text;
+    for (const char *p = text; *p; p++) {
+        if (!(p[0] == '\r' && p[1] == '\n'))
+            *out++ = *p;
+    }
+    *out = '\0';
+    return text;
+}
+
 JsonNode *
 web_mail_detail(WebUser *user, gint64 id, GError **error)
 {
@@ -526,7 +539,7 @@ web_mail_detail(WebUser *user, gint64 id, GError **error)
         return NULL;
     Parts parts = {NULL, g_ptr_array_new()};
     g_mime_message_foreach(msg, collect_part, &parts);
-    g_autofree char *text = part_text(parts.text);
+    g_autofree char *text = unix_lines(part_text(parts.text));
     g_ptr_array_unref(parts.attachments);
 
     JsonBuilder *b = json_builder_new();

@@ -1,6 +1,7 @@
 #include "web/web.h"
 
 #include "common/event.h"
+#include "cq-web-resources.h"
 
 #include <string.h>
 
@@ -468,6 +469,7 @@ web_server_new(const CqConfig *config, const char *address, gint64 port,
 {
     WebServer *server = g_new0(WebServer, 1);
 
+    g_resources_register(cq_web_get_resource());
     server->config = config;
     server->sessions = g_hash_table_new_full(
         g_str_hash, g_str_equal, NULL, (GDestroyNotify)web_session_free);
