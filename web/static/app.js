@@ -284,13 +284,19 @@ async function send() {
 
 /* --- history ------------------------------------------------------ */
 
+function replyText(r) {
+  const reply = r.reply || "";
+  if (!r.code || reply.startsWith(String(r.code))) return reply;
+  return r.code + " " + reply;
+}
+
 function rcptTable(rcpts) {
   return el("table", { class: "rcpts" }, el("tbody", {},
     ...rcpts.map((r) => el("tr", { class: "rcpt", "data-address": r.address },
       el("td", { text: r.kind }),
       el("td", { text: r.display || r.address }),
       el("td", { class: "status state-" + r.status, text: t(r.status) }),
-      el("td", { text: r.code ? r.code + " " + (r.reply || "") : "" })))));
+      el("td", { text: replyText(r) })))));
 }
 
 async function mailCard(m) {
