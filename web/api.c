@@ -18,60 +18,63 @@ limit_of(WebRequest *req)
     return (guint)value;
 }
 
-/* @error is read only after @node was computed. */
-static void
-reply(WebRequest *req, JsonNode *node, GError **error)
+/* The history needs read-own or read-all: without either, 403. */
+static gboolean
+require_reader(WebRequest *req)
 {
-    if (node != NULL)
-        web_reply_json(req, 200, node);
-    else
-        web_reply_error(req, *error);
-    g_clear_error(error);
+    return caqmail_context_may(req->user, "read-all") ||
+           web_require(req, "read-own", "read the history");
 }
 
 void
 web_api_catalog(WebRequest *req)
 {
-    GError *error = NULL;
+    g_autoptr(GError) error = NULL;
     const char *q = web_query(req, "q");
     g_autofree char *trimmed = g_strstrip(g_strdup(q ? q : ""));
+
     if (*trimmed == '\0') {
         web_reply_message(req, 400, "invalid", "give the search text as q");
         return;
     }
-    reply(req, web_catalog_search(req->user, q, limit_of(req), &error),
-          &error);
+    char *json = caqmail_json_catalog_search(req->user, q, limit_of(req),
+                                             &error);
+    web_reply_view(req, json, error);
 }
 
 void
 web_api_records(WebRequest *req)
 {
-    GError *error = NULL;
-    reply(req, web_record_search(req->user, web_query(req, "q"),
-                                 limit_of(req), &error),
-          &error);
+    g_autoptr(GError) error = NULL;
+    char *json = caqmail_json_records(req->user, web_query(req, "q"),
+                                      limit_of(req), &error);
+    web_reply_view(req, json, error);
 }
 
 void
 web_api_documents(WebRequest *req)
 {
-    GError *error = NULL;
-    reply(req, web_document_search(req->user, web_query(req, "q"),
-                                   web_query(req, "record"), limit_of(req),
-                                   &error),
-          &error);
+    g_autoptr(GError) error = NULL;
+    char *json = caqmail_json_documents(req->user, web_query(req, "q"),
+                                        web_query(req, "record"),
+                                        limit_of(req), &error);
+    web_reply_view(req, json, error);
 }
 
 void
 web_api_record_mails(WebRequest *req)
 {
-    GError *error = NULL;
+    g_autoptr(GError) error = NULL;
     g_autofree char *record = g_uri_unescape_string(req->params[0], NULL);
+
     if (record == NULL) {
         web_reply_message(req, 400, "invalid", "bad record identifier");
         return;
     }
-    reply(req, web_mail_list(req->user, record, NULL, 0, &error), &error);
+    if (!require_reader(req))
+        return;
+    char *json = caqmail_json_mails(req->user, record, NULL, 0, &error);
+    web_reply_view(req, json, error);
 }
 
 void
@@ -80,27 +83,27 @@ web_api_outbox(WebRequest *req)
     static const char *const waiting[] = {
         "queued", "sending", "deferred", "uncertain", "failed",
         "partly-sent", NULL};
-    GError *error = NULL;
+    g_autoptr(GError) error = NULL;
     const char *state = web_query(req, "state");
     const char *one[] = {state, NULL};
 
-    if (!web_user_require(req->user, WEB_MAY_ADMIN, "see the outbox",
-                          &error)) {
-        reply(req, NULL, &error);
+    if (!web_require(req, "administer", "see the outbox"))
         return;
-    }
-    reply(req, web_mail_list(req->user, NULL, state ? one : waiting,
-                             MAX_LIMIT, &error),
-          &error);
+    char *json = caqmail_json_mails(req->user, NULL, state ? one : waiting,
+                                    MAX_LIMIT, &error);
+    web_reply_view(req, json, error);
 }
 
 void
 web_api_mail(WebRequest *req)
 {
-    GError *error = NULL;
+    g_autoptr(GError) error = NULL;
     gint64 id = 0;
-    if (web_param_id(req, 0, &id))
-        reply(req, web_mail_detail(req->user, id, &error), &error);
+
+    if (!web_param_id(req, 0, &id) || !require_reader(req))
+        return;
+    char *json = caqmail_json_mail(req->user, id, &error);
+    web_reply_view(req, json, error);
 }
 
 void
@@ -108,9 +111,10 @@ web_api_mail_raw(WebRequest *req)
 {
     g_autoptr(GError) error = NULL;
     gint64 id = 0;
-    if (!web_param_id(req, 0, &id))
+
+    if (!web_param_id(req, 0, &id) || !require_reader(req))
         return;
-    g_autoptr(GBytes) raw = web_mail_raw(req->user, id, &error);
+    g_autoptr(GBytes) raw = caqmail_mail_get_raw(req->user, id, &error);
     if (raw == NULL) {
         web_reply_error(req, error);
         return;
@@ -129,12 +133,12 @@ web_api_mail_attachment(WebRequest *req)
 
     if (!web_param_id(req, 0, &id))
         return;
-    if (g_strcmp0(req->params[1], "0") == 0)
-        index = 0;
-    else if (!web_param_id(req, 1, &index))
+    if (g_strcmp0(req->params[1], "0") != 0 && !web_param_id(req, 1, &index))
         return;
-    g_autoptr(GBytes) bytes = web_mail_attachment(req->user, id, (guint)index,
-                                                  &name, &type, &error);
+    if (!require_reader(req))
+        return;
+    g_autoptr(GBytes) bytes = caqmail_mail_get_attachment(
+        req->user, id, (guint)index, &name, &type, &error);
     if (bytes == NULL) {
         web_reply_error(req, error);
         return;
@@ -147,26 +151,28 @@ web_api_mail_attachment(WebRequest *req)
 }
 
 static void
-act(WebRequest *req, gboolean (*action)(WebUser *, gint64, GError **))
+act(WebRequest *req,
+    gboolean (*action)(CaqmailContext *, gint64, GError **))
 {
     g_autoptr(GError) error = NULL;
     gint64 id = 0;
+
     if (!web_param_id(req, 0, &id))
         return;
     if (!action(req->user, id, &error)) {
         web_reply_error(req, error);
         return;
     }
-    g_autoptr(JsonNode) node = web_mail_detail(req->user, id, NULL);
+    g_autoptr(CaqmailMail) mail = caqmail_mail_get(req->user, id, NULL);
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "id");
     json_builder_add_int_value(b, id);
     json_builder_set_member_name(b, "state");
-    json_builder_add_string_value(
-        b, node ? json_object_get_string_member(json_node_get_object(node),
-                                                "state")
-                : NULL);
+    if (mail != NULL)
+        json_builder_add_string_value(b, caqmail_mail_get_state(mail));
+    else
+        json_builder_add_null_value(b);
     json_builder_end_object(b);
     web_reply_json(req, 200, json_builder_get_root(b));
     g_object_unref(b);
@@ -175,18 +181,19 @@ act(WebRequest *req, gboolean (*action)(WebUser *, gint64, GError **))
 void
 web_api_outbox_retry(WebRequest *req)
 {
-    act(req, web_outbox_retry);
+    act(req, caqmail_mail_retry);
 }
 
 void
 web_api_outbox_cancel(WebRequest *req)
 {
-    act(req, web_outbox_cancel);
+    act(req, caqmail_mail_cancel);
 }
 
 void
 web_api_verify(WebRequest *req)
 {
-    GError *error = NULL;
-    reply(req, web_history_verify(req->user, &error), &error);
+    g_autoptr(GError) error = NULL;
+    char *json = caqmail_json_history_verify(req->user, &error);
+    web_reply_view(req, json, error);
 }

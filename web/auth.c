@@ -2,8 +2,6 @@
  * sign-in by a trusted reverse proxy. */
 #include "web/web.h"
 
-#include "common/event.h"
-
 #include <sodium.h>
 #include <string.h>
 
@@ -117,20 +115,26 @@ session_start(WebServer *server, const char *login)
 
 /* {user..., csrf} for the signed-in session. */
 static void
-reply_session(WebRequest *req, guint status)
+reply_session(WebRequest *req)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(WebUser) user =
-        web_user_open(req->server->backend, req->session->login, &error);
-    JsonNode *node = user ? web_user_describe(user, &error) : NULL;
+    g_autoptr(CaqmailContext) user = caqmail_context_for_user(
+        req->server->context, req->session->login, &error);
+    g_autofree char *text = user ? caqmail_json_user(user, &error) : NULL;
+    g_autoptr(JsonParser) parser = json_parser_new();
 
-    if (node == NULL) {
+    if (text == NULL) {
         web_reply_error(req, error);
         return;
     }
+    if (!json_parser_load_from_data(parser, text, -1, &error)) {
+        web_reply_error(req, error);
+        return;
+    }
+    JsonNode *node = json_node_copy(json_parser_get_root(parser));
     json_object_set_string_member(json_node_get_object(node), "csrf",
                                   req->session->csrf);
-    web_reply_json(req, status, node);
+    web_reply_json(req, 200, node);
 }
 
 static WebFailures *
@@ -200,8 +204,9 @@ try_login(WebRequest *req, const char *login, const char *password)
                           "too many failed sign-ins: try again later");
         return;
     }
-    if (!web_backend_check_password(req->server->backend, login, password,
-                                    &error)) {
+    g_autoptr(CaqmailContext) user = caqmail_context_sign_in(
+        req->server->context, login, password, &error);
+    if (user == NULL) {
         count_failure(req->server, keys);
         log_sign_in(req, login, "refused");
         web_reply_error(req, error);
@@ -212,7 +217,7 @@ try_login(WebRequest *req, const char *login, const char *password)
     set_cookie(req, req->session->token,
                req->server->config->web.session_lifetime);
     log_sign_in(req, login, "ok");
-    reply_session(req, 200);
+    reply_session(req);
 }
 
 void
@@ -268,7 +273,8 @@ web_session_from_proxy(WebServer *server, SoupServerMessage *msg)
         soup_server_message_get_request_headers(msg), header);
     if (login == NULL || *login == '\0')
         return NULL;
-    g_autoptr(WebUser) user = web_user_open(server->backend, login, NULL);
+    g_autoptr(CaqmailContext) user =
+        caqmail_context_for_user(server->context, login, NULL);
     if (user == NULL)
         return NULL;
     return session_start(server, login);
@@ -288,5 +294,5 @@ web_api_session(WebRequest *req)
         web_reply_message(req, 401, "unauthenticated", "sign in first");
         return;
     }
-    reply_session(req, 200);
+    reply_session(req);
 }

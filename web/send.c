@@ -12,7 +12,7 @@
 typedef struct {
     char *job_id;
     char *login;
-    WebComposed *composed;
+    char *request; /* the send request, uploads replaced by their files */
     GPtrArray *dirs; /* upload folders to remove afterwards */
 } SendTask;
 
@@ -52,7 +52,7 @@ name_acceptable(const char *name, GError **error)
     for (const char *p = name; ok && *p; p++)
         ok = (guchar)*p >= ' ' && *p != 0x7f;
     if (!ok)
-        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_INVALID,
                     "file name '%s': give a plain name of 1 to %d "
                     "characters, without folders or control characters",
                     name ? name : "", MAX_NAME);
@@ -70,7 +70,7 @@ save_upload(WebRequest *req, const char *name, GError **error)
     g_autofree char *path = g_build_filename(dir, name, NULL);
 
     if (body->length > req->server->config->web.max_upload_size) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE,
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_TOO_LARGE,
                     "file '%s': over the limit of %" G_GINT64_FORMAT
                     " bytes",
                     name, req->server->config->web.max_upload_size);
@@ -81,7 +81,7 @@ save_upload(WebRequest *req, const char *name, GError **error)
                                   body->length, G_FILE_SET_CONTENTS_NONE,
                                   0600, error)) {
         g_clear_error(error);
-        g_set_error(error, CQ_ERROR, CQ_ERROR_IO,
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_IO,
                     "file '%s': could not be stored", name);
         g_rmdir(dir);
         return NULL;
@@ -102,8 +102,9 @@ web_api_upload(WebRequest *req)
     g_autoptr(GError) error = NULL;
     const char *name = web_query(req, "name");
 
-    if (!web_user_require(req->user, WEB_MAY_SEND, "send mail", &error) ||
-        !name_acceptable(name, &error)) {
+    if (!web_require(req, "send", "send mail"))
+        return;
+    if (!name_acceptable(name, &error)) {
         web_reply_error(req, error);
         return;
     }
@@ -126,135 +127,61 @@ web_api_upload(WebRequest *req)
     g_object_unref(b);
 }
 
+/* Replaces {"upload": ID} by the file it names; the upload must be the
+ * user's own and not sent yet.  Its folder joins @dirs. */
 static gboolean
-string_list(JsonObject *o, const char *member, GPtrArray **out,
-            GError **error)
+resolve_upload(WebRequest *req, JsonObject *item, GPtrArray *dirs,
+               GError **error)
 {
-    *out = g_ptr_array_new_with_free_func(g_free);
-    JsonNode *node = json_object_get_member(o, member);
-    if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+    const char *id = json_object_get_string_member_with_default(
+        item, "upload", NULL);
+    WebUpload *u = id ? g_hash_table_lookup(req->server->uploads, id) : NULL;
+
+    if (!json_object_has_member(item, "upload"))
         return TRUE;
-    JsonArray *a = JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node)
-                                               : NULL;
-    for (guint i = 0; a && i < json_array_get_length(a); i++) {
-        JsonNode *item = json_array_get_element(a, i);
-        if (json_node_get_value_type(item) != G_TYPE_STRING) {
-            a = NULL;
-            break;
-        }
-        g_ptr_array_add(*out, g_strdup(json_node_get_string(item)));
+    if (u == NULL || strcmp(u->login, req->session->login) != 0) {
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_INVALID,
+                    "upload '%s': unknown or already sent", id ? id : "");
+        return FALSE;
     }
-    if (a == NULL)
-        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "\"%s\": expected a list of strings", member);
-    return a != NULL;
+    json_object_remove_member(item, "upload");
+    json_object_set_string_member(item, "path", u->path);
+    json_object_set_string_member(item, "filename", u->name);
+    g_ptr_array_add(dirs, g_strdup(u->dir));
+    return TRUE;
 }
 
 static gboolean
-optional_string(JsonObject *o, const char *member, char **out,
+resolve_uploads(WebRequest *req, JsonObject *o, GPtrArray *dirs,
                 GError **error)
 {
-    JsonNode *node = json_object_get_member(o, member);
-    if (node == NULL || JSON_NODE_HOLDS_NULL(node))
-        return TRUE;
-    if (json_node_get_value_type(node) != G_TYPE_STRING) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "\"%s\": expected a string", member);
-        return FALSE;
-    }
-    const char *v = json_node_get_string(node);
-    *out = *v ? g_strdup(v) : NULL;
-    return TRUE;
-}
-
-static void
-send_file_free(gpointer data)
-{
-    WebSendFile *f = data;
-    g_free(f->path);
-    g_free(f->filename);
-    g_free(f->document);
-    g_free(f);
-}
-
-static WebSendFile *
-parse_file(WebRequest *req, JsonNode *node, GPtrArray *dirs, GError **error)
-{
-    JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
-                                                 : NULL;
-    const char *upload = o ? json_object_get_string_member_with_default(
-                                 o, "upload", NULL)
-                           : NULL;
-    const char *doc = o ? json_object_get_string_member_with_default(
-                              o, "document", NULL)
-                        : NULL;
-    if ((upload == NULL) == (doc == NULL)) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "\"attachments\": each needs \"upload\" or "
-                    "\"document\"");
-        return NULL;
-    }
-    WebSendFile *f = g_new0(WebSendFile, 1);
-    f->pdf = json_object_get_boolean_member_with_default(o, "pdf", FALSE);
-    if (doc != NULL) {
-        f->document = g_strdup(doc);
-        return f;
-    }
-    WebUpload *u = g_hash_table_lookup(req->server->uploads, upload);
-    if (u == NULL || strcmp(u->login, req->session->login) != 0) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "upload '%s': unknown or already sent", upload);
-        send_file_free(f);
-        return NULL;
-    }
-    f->path = g_strdup(u->path);
-    f->filename = g_strdup(u->name);
-    g_ptr_array_add(dirs, g_strdup(u->dir));
-    return f;
-}
-
-static gboolean
-parse_files(WebRequest *req, JsonObject *o, WebSendSpec *spec,
-            GPtrArray *dirs, GError **error)
-{
-    spec->files = g_ptr_array_new_with_free_func(send_file_free);
     JsonNode *node = json_object_get_member(o, "attachments");
-    if (node == NULL || JSON_NODE_HOLDS_NULL(node))
-        return TRUE;
-    if (!JSON_NODE_HOLDS_ARRAY(node)) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "\"attachments\": expected a list");
-        return FALSE;
-    }
-    JsonArray *a = json_node_get_array(node);
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        WebSendFile *f =
-            parse_file(req, json_array_get_element(a, i), dirs, error);
-        if (f == NULL)
-            return FALSE;
-        g_ptr_array_add(spec->files, f);
+    JsonArray *a = node && JSON_NODE_HOLDS_ARRAY(node)
+                       ? json_node_get_array(node)
+                       : NULL;
+
+    for (guint i = 0; a && i < json_array_get_length(a); i++) {
+        JsonNode *item = json_array_get_element(a, i);
+        if (JSON_NODE_HOLDS_OBJECT(item)) {
+            JsonObject *f = json_node_get_object(item);
+            if (json_object_has_member(f, "path")) {
+                g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_INVALID,
+                            "\"attachments\": name uploads or documents");
+                return FALSE;
+            }
+            if (!resolve_upload(req, f, dirs, error))
+                return FALSE;
+        }
     }
     return TRUE;
 }
 
-static gboolean
-parse_spec(WebRequest *req, JsonObject *o, WebSendSpec *spec,
-           GPtrArray *dirs, GError **error)
+static char *
+to_text(JsonNode *root)
 {
-    JsonNode *copy = json_object_get_member(o, "copy_to_me");
-    if (copy && json_node_get_value_type(copy) != G_TYPE_BOOLEAN) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
-                    "\"copy_to_me\": expected true or false");
-        return FALSE;
-    }
-    spec->copy_to_me = copy && json_node_get_boolean(copy);
-    return string_list(o, "to", &spec->to, error) &&
-           string_list(o, "cc", &spec->cc, error) &&
-           string_list(o, "bcc", &spec->bcc, error) &&
-           optional_string(o, "subject", &spec->subject, error) &&
-           optional_string(o, "text", &spec->text, error) &&
-           optional_string(o, "record", &spec->record, error) &&
-           parse_files(req, o, spec, dirs, error);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, root);
+    return json_generator_to_data(gen, NULL);
 }
 
 static WebJob *
@@ -285,31 +212,34 @@ forget_uploads(WebServer *server, GPtrArray *dirs)
     }
 }
 
+/* Checks the request at once, so that bad input is answered with an
+ * error; then converts, stores and delivers in a thread of its own. */
 void
 web_api_send(WebRequest *req)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonNode) root = NULL;
-    WebSendSpec spec = {0};
-    GPtrArray *dirs = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
     JsonObject *o = web_request_object(req, &root);
-    WebComposed *composed = NULL;
 
     if (o == NULL)
-        goto out;
-    if (!parse_spec(req, o, &spec, dirs, &error) ||
-        (composed = web_send_compose(req->user, &spec, &error)) == NULL) {
-        if (error->domain == CQ_ERROR && error->code == CQ_ERROR_NOT_FOUND)
-            error->code = CQ_ERROR_INVALID; /* named in the request */
+        return;
+    g_autofree char *request = NULL;
+    if (!resolve_uploads(req, o, dirs, &error) ||
+        !caqmail_send_json(req->user, (request = to_text(root)), TRUE, NULL,
+                           NULL, NULL, NULL, &error)) {
+        if (error->domain == CAQMAIL_ERROR &&
+            error->code == CAQMAIL_ERROR_NOT_FOUND)
+            error->code = CAQMAIL_ERROR_INVALID; /* named in the request */
         web_reply_error(req, error);
-        goto out;
+        return;
     }
     forget_uploads(req->server, dirs);
     WebJob *job = job_start(req);
     SendTask *task = g_new0(SendTask, 1);
     task->job_id = g_strdup(job->id);
     task->login = g_strdup(req->session->login);
-    task->composed = composed;
+    task->request = g_steal_pointer(&request);
     task->dirs = g_steal_pointer(&dirs);
     g_thread_pool_push(req->server->senders, task, NULL);
     JsonBuilder *b = json_builder_new();
@@ -319,10 +249,6 @@ web_api_send(WebRequest *req)
     json_builder_end_object(b);
     web_reply_json(req, 202, json_builder_get_root(b));
     g_object_unref(b);
-out:
-    web_send_spec_clear(&spec);
-    if (dirs)
-        g_ptr_array_unref(dirs);
 }
 
 typedef struct {
@@ -354,7 +280,7 @@ job_update(WebServer *server, const char *id, const char *state, guint done,
 
 static void
 on_progress(const char *state, guint done, guint total, gint64 mail_id,
-            gpointer data)
+            void *data)
 {
     Progress *p = data;
     job_update(p->server, p->job_id, state, done, total, mail_id, NULL,
@@ -373,6 +299,21 @@ remove_upload_dir(const char *dir)
     g_rmdir(dir);
 }
 
+/* A context of the thread's own, acting for the user. */
+static gboolean
+send_as_user(WebServer *server, SendTask *task, Progress *progress,
+             gint64 *mail_id, char **state, GError **error)
+{
+    g_autoptr(CaqmailContext) own =
+        caqmail_context_open(server->config_path, error);
+    g_autoptr(CaqmailContext) user =
+        own ? caqmail_context_for_user(own, task->login, error) : NULL;
+
+    return user != NULL &&
+           caqmail_send_json(user, task->request, FALSE, on_progress,
+                             progress, mail_id, state, error);
+}
+
 void
 web_send_thread(gpointer data, gpointer user_data)
 {
@@ -383,8 +324,7 @@ web_send_thread(gpointer data, gpointer user_data)
     g_autofree char *state = NULL;
     gint64 mail_id = 0;
 
-    if (web_send_run(server->config, task->login, task->composed,
-                     on_progress, &progress, &mail_id, &state, &error))
+    if (send_as_user(server, task, &progress, &mail_id, &state, &error))
         job_update(server, task->job_id, state, 0, 0, mail_id, NULL, TRUE);
     else
         job_update(server, task->job_id, "error", 0, 0, mail_id,
@@ -394,6 +334,7 @@ web_send_thread(gpointer data, gpointer user_data)
     g_ptr_array_unref(task->dirs);
     g_free(task->job_id);
     g_free(task->login);
+    g_free(task->request);
     g_free(task);
 }
 

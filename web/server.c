@@ -1,6 +1,5 @@
 #include "web/web.h"
 
-#include "common/event.h"
 #include "cq-web-resources.h"
 
 #include <string.h>
@@ -98,17 +97,18 @@ status_of(const GError *error, const char **code)
         guint status;
         const char *code;
     } map[] = {
-        {CQ_ERROR_USAGE, 400, "invalid"},
-        {CQ_ERROR_INVALID, 400, "invalid"},
-        {CQ_ERROR_NOINPUT, 400, "invalid"},
-        {CQ_ERROR_NOT_FOUND, 404, "not-found"},
-        {CQ_ERROR_PERMISSION, 403, "forbidden"},
-        {CQ_ERROR_TOO_LARGE, 413, "too-large"},
-        {CQ_ERROR_UNAVAILABLE, 503, "unavailable"},
-        {CQ_ERROR_TEMPFAIL, 503, "unavailable"},
-        {CQ_ERROR_PERMFAIL, 409, "refused"},
+        {CAQMAIL_ERROR_USAGE, 400, "invalid"},
+        {CAQMAIL_ERROR_INVALID, 400, "invalid"},
+        {CAQMAIL_ERROR_NOINPUT, 400, "invalid"},
+        {CAQMAIL_ERROR_NOT_FOUND, 404, "not-found"},
+        {CAQMAIL_ERROR_PERMISSION, 403, "forbidden"},
+        {CAQMAIL_ERROR_TOO_LARGE, 413, "too-large"},
+        {CAQMAIL_ERROR_UNAVAILABLE, 503, "unavailable"},
+        {CAQMAIL_ERROR_TEMPFAIL, 503, "unavailable"},
+        {CAQMAIL_ERROR_PERMFAIL, 409, "refused"},
     };
-    for (guint i = 0; error->domain == CQ_ERROR && i < G_N_ELEMENTS(map);
+    for (guint i = 0;
+         error->domain == CAQMAIL_ERROR && i < G_N_ELEMENTS(map);
          i++) {
         if (map[i].error == error->code) {
             *code = map[i].code;
@@ -125,6 +125,33 @@ web_reply_error(WebRequest *req, const GError *error)
     const char *code = NULL;
     guint status = status_of(error, &code);
     web_reply_message(req, status, code, error->message);
+}
+
+void
+web_reply_view(WebRequest *req, char *json, GError *error)
+{
+    if (json == NULL) {
+        web_reply_error(req, error);
+        return;
+    }
+    soup_server_message_set_status(req->msg, 200, NULL);
+    soup_server_message_set_response(req->msg, "application/json",
+                                     SOUP_MEMORY_TAKE, json, strlen(json));
+    soup_message_headers_replace(
+        soup_server_message_get_response_headers(req->msg), "Cache-Control",
+        "no-store");
+}
+
+gboolean
+web_require(WebRequest *req, const char *permission, const char *what)
+{
+    if (caqmail_context_may(req->user, permission))
+        return TRUE;
+    g_autofree char *m = g_strdup_printf(
+        "user '%s' may not %s (needs permission '%s')",
+        caqmail_context_get_login(req->user), what, permission);
+    web_reply_message(req, 403, "forbidden", m);
+    return FALSE;
 }
 
 void
@@ -244,8 +271,8 @@ run_route(WebRequest *req, const Route *route)
         return;
     }
     if (req->session != NULL) {
-        req->user = web_user_open(req->server->backend, req->session->login,
-                                  &error);
+        req->user = caqmail_context_for_user(req->server->context,
+                                             req->session->login, &error);
         if (req->user == NULL) {
             web_reply_error(req, error);
             return;
@@ -282,7 +309,7 @@ handle_api(SoupServer *soup, SoupServerMessage *msg, const char *path,
         web_reply_message(&req, 404, "not-found", "no such endpoint");
 out:
     log_request(&req);
-    web_user_free(req.user);
+    caqmail_context_free(req.user);
 }
 
 static const char *
@@ -368,7 +395,7 @@ parse_proxies(WebServer *server, GError **error)
         GInetAddressMask *mask = g_inet_address_mask_new_from_string(
             items[i], NULL);
         if (mask == NULL) {
-            g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
+            g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_CONFIG,
                         "[web] trusted_proxies: '%s' is not an address or "
                         "network",
                         items[i]);
@@ -377,7 +404,7 @@ parse_proxies(WebServer *server, GError **error)
         g_ptr_array_add(server->proxies, mask);
     }
     if (server->config->web.trusted_header && server->proxies->len == 0) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_CONFIG,
                     "[web] trusted_header needs trusted_proxies: the "
                     "addresses of the proxies that may set it");
         return FALSE;
@@ -394,14 +421,14 @@ load_certificate(const CqConfig *config, GError **error)
     if (cert == NULL && key == NULL)
         return NULL;
     if (cert == NULL || key == NULL) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_CONFIG,
                     "[web] tls_certificate and tls_key go together");
         return NULL;
     }
     g_autoptr(GError) local = NULL;
     GTlsCertificate *c = g_tls_certificate_new_from_files(cert, key, &local);
     if (c == NULL)
-        g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_CONFIG,
                     "[web] tls_certificate '%s': %s", cert, local->message);
     return c;
 }
@@ -414,7 +441,7 @@ start_listening(WebServer *server, const char *address, gint64 port,
     g_autoptr(GError) local = NULL;
 
     if (inet == NULL) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_CONFIG,
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_CONFIG,
                     "[web] address '%s' is not an IP address", address);
         return FALSE;
     }
@@ -423,7 +450,7 @@ start_listening(WebServer *server, const char *address, gint64 port,
     if (!soup_server_listen(server->soup, sa,
                             server->tls ? SOUP_SERVER_LISTEN_HTTPS : 0,
                             &local)) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_UNAVAILABLE,
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_UNAVAILABLE,
                     "listening on %s port %" G_GINT64_FORMAT ": %s", address,
                     port, local->message);
         return FALSE;
@@ -447,11 +474,11 @@ setup(WebServer *server, const char *address, gint64 port, GError **error)
     server->tls = cert != NULL;
     server->soup = soup_server_new("server-header", "caqmail",
                                    "tls-certificate", cert, NULL);
-    server->backend = web_backend_open(server->config, error);
-    if (server->backend == NULL)
+    server->context = caqmail_context_open(server->config_path, error);
+    if (server->context == NULL)
         return FALSE;
     if (g_mkdir_with_parents(server->config->web.upload_dir, 0700) != 0) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_IO,
+        g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_IO,
                     "[web] upload_dir '%s': %s",
                     server->config->web.upload_dir, g_strerror(errno));
         return FALSE;
@@ -464,11 +491,12 @@ setup(WebServer *server, const char *address, gint64 port, GError **error)
 }
 
 WebServer *
-web_server_new(const CqConfig *config, const char *address, gint64 port,
-               GError **error)
+web_server_new(const CqConfig *config, const char *config_path,
+               const char *address, gint64 port, GError **error)
 {
     WebServer *server = g_new0(WebServer, 1);
 
+    server->config_path = g_strdup(config_path);
     g_resources_register(cq_web_get_resource());
     server->config = config;
     server->sessions = g_hash_table_new_full(
@@ -505,7 +533,8 @@ web_server_free(WebServer *server)
     g_hash_table_unref(server->jobs);
     g_mutex_clear(&server->jobs_lock);
     g_clear_pointer(&server->proxies, g_ptr_array_unref);
-    web_backend_free(server->backend);
+    caqmail_context_free(server->context);
+    g_free(server->config_path);
     g_free(server);
 }
 

@@ -2,9 +2,12 @@
 #ifndef CQ_WEB_WEB_H
 #define CQ_WEB_WEB_H
 
-#include "web/backend.h"
 #include "web/server.h"
 
+#include "common/event.h"
+
+#include <caqmail/caqmail.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 typedef struct {
@@ -34,8 +37,9 @@ typedef struct {
 } WebJob;
 
 struct _WebServer {
-    const CqConfig *config;
-    WebBackend *backend;
+    const CqConfig *config;    /* the [web] settings */
+    char *config_path;         /* for the contexts of send threads */
+    CaqmailContext *context;   /* the server's own, in the main thread */
     SoupServer *soup;
     gboolean tls;
     GHashTable *sessions; /* token -> WebSession */
@@ -54,11 +58,14 @@ typedef struct {
     GHashTable *query;
     const char *params[2]; /* the path's {id} parts */
     WebSession *session;
-    WebUser *user;
+    CaqmailContext *user; /* acting for the signed-in user */
 } WebRequest;
 
 /* Responses; each sets the security headers. */
 void web_reply_json(WebRequest *req, guint status, JsonNode *node);
+/* Replies with the JSON text @json (taken), or with @error when it is
+ * NULL. */
+void web_reply_view(WebRequest *req, char *json, GError *error);
 void web_reply_error(WebRequest *req, const GError *error);
 void web_reply_message(WebRequest *req, guint status, const char *code,
                        const char *message);
@@ -69,6 +76,9 @@ void web_security_headers(SoupServerMessage *msg);
 /* The request body as a JSON object, or NULL after replying 400. */
 JsonObject *web_request_object(WebRequest *req, JsonNode **root);
 const char *web_query(WebRequest *req, const char *name);
+/* Fails with 403 unless the user holds @permission ("send", ...). */
+gboolean web_require(WebRequest *req, const char *permission,
+                     const char *what);
 gboolean web_param_id(WebRequest *req, guint index, gint64 *id);
 
 /* Sessions, sign-in and CSRF (auth.c). */

@@ -473,6 +473,129 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CaqmailRawMessage, caqmail_raw_message_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CaqmailMail, caqmail_mail_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CaqmailServerInfo, caqmail_server_info_free)
 
+/* ---- Front ends that sign people in: the web page and HTTP API ------- */
+
+/* A service such as `caqmail serve` opens one context and, for every
+ * request, a context acting for the person who signed in: by password,
+ * or by a sign-in the service checked itself (a trusted proxy, its own
+ * session cookie).  The service's own user must be an administrator,
+ * since it acts for others; the history names the person who signed in.
+ * Such a context shares the database of @context, must be freed before
+ * it, and is used in @context's thread only.
+ *
+ * The views below answer in JSON text (UTF-8, newly allocated, free with
+ * g_free()): the same documents the HTTP API returns, described with
+ * each endpoint in doc/http-api.md.  Each enforces the permissions of the
+ * acting user: a user without the right gets PERMISSION and no data; a
+ * mail the user may not read does not exist for that user (NOT_FOUND). */
+
+/* The context acting for @login when @password is that user's password
+ * (set with caqmail_password_set()).  A wrong password, an unknown login
+ * and a user without a password all fail with PERMISSION and take about
+ * as long. */
+CAQMAIL_API CaqmailContext *caqmail_context_sign_in(CaqmailContext *context,
+                                                    const char *login,
+                                                    const char *password,
+                                                    GError **error);
+
+/* The context acting for @login, whom the caller has authenticated
+ * itself.  Fails with PERMISSION unless @login is a registered user and
+ * @context's user may act for others. */
+CAQMAIL_API CaqmailContext *caqmail_context_for_user(CaqmailContext *context,
+                                                     const char *login,
+                                                     GError **error);
+
+/* Sets the password @login signs in with (Argon2id; the password itself
+ * is kept nowhere).  One's own, or anyone's as administrator.  Errors:
+ * INVALID (8 to 1024 characters without control characters),
+ * PERMISSION, NOT_FOUND. */
+CAQMAIL_API gboolean caqmail_password_set(CaqmailContext *context,
+                                          const char *login,
+                                          const char *password,
+                                          GError **error);
+
+/* TRUE when the acting user holds @permission: "send", "read-own",
+ * "read-all", "edit-catalog" or "administer". */
+CAQMAIL_API gboolean caqmail_context_may(CaqmailContext *context,
+                                         const char *permission);
+
+/* {login, name, email, language, permissions}: the acting user. */
+CAQMAIL_API char *caqmail_json_user(CaqmailContext *context, GError **error);
+
+/* Recipients for autocompletion: persons, contacts, departments and
+ * lists with every word of @text in name, e-mail, department or
+ * identifier (case and accents ignored), those whose name or identifier
+ * starts with @text first, at most @limit: [{ref, kind, name, email,
+ * detail, members}]. */
+CAQMAIL_API char *caqmail_json_catalog_search(CaqmailContext *context,
+                                              const char *text, guint limit,
+                                              GError **error);
+
+/* Records whose identifier or title holds every word of @text (NULL:
+ * all), at most @limit: [{ident, kind, title, owner, mails}]. */
+CAQMAIL_API char *caqmail_json_records(CaqmailContext *context,
+                                       const char *text, guint limit,
+                                       GError **error);
+
+/* Stored documents the user may read, by id, title or file name;
+ * only those of @record unless NULL: [{id, title, revision, filename,
+ * media_type, size, record}]. */
+CAQMAIL_API char *caqmail_json_documents(CaqmailContext *context,
+                                         const char *text,
+                                         const char *record, guint limit,
+                                         GError **error);
+
+/* The mails the user may read, newest first: of @record (NULL: any), in
+ * one of @states (NULL: any), at most @limit (0: all); each with its
+ * recipients' results and its attachments.  Needs read-own or read-all. */
+CAQMAIL_API char *caqmail_json_mails(CaqmailContext *context,
+                                     const char *record,
+                                     const char *const *states, guint limit,
+                                     GError **error);
+
+/* One mail as in caqmail_json_mails(), with its text part ("text", as
+ * plain text; an HTML part is never returned) and its history entries. */
+CAQMAIL_API char *caqmail_json_mail(CaqmailContext *context, gint64 mail_id,
+                                    GError **error);
+
+/* Attachment @index (from 0) of a mail, decoded from the stored message;
+ * *@filename and *@content_type are newly allocated.  Free the bytes
+ * with g_bytes_unref(). */
+CAQMAIL_API GBytes *caqmail_mail_get_attachment(CaqmailContext *context,
+                                                gint64 mail_id, guint index,
+                                                char **filename,
+                                                char **content_type,
+                                                GError **error);
+
+/* Checks the hash chain of the whole history: {ok, entries, broken,
+ * problem, head}.  Needs read-all. */
+CAQMAIL_API char *caqmail_json_history_verify(CaqmailContext *context,
+                                              GError **error);
+
+/* Called as a send advances: "converting" (@done of @total files),
+ * "queued" and "sending" (with the mail's number). */
+typedef void (*CaqmailSendProgress)(const char *state, guint done,
+                                    guint total, gint64 mail_id,
+                                    void *user_data);
+
+/* Sends the mail that @request (a JSON object) describes, as the web
+ * page composes it: "to", "cc", "bcc" (lists of addresses or catalog
+ * references), "copy_to_me", "subject", "text", "record", and
+ * "attachments": [{"path", "filename", "pdf"} or {"document", "pdf"}],
+ * each converted to PDF first when "pdf" is true.  With @check_only,
+ * only checks the request and composes the mail (recipients resolved,
+ * files and documents found), converting and storing nothing; otherwise
+ * converts, stores it in the outbox and delivers it at once, and sets
+ * *@mail_id and *@state (the mail's state afterwards, newly allocated).
+ * Errors: INVALID (the request; an unknown catalog reference is named),
+ * PERMISSION, TOO_LARGE, UNAVAILABLE, and those of delivery. */
+CAQMAIL_API gboolean caqmail_send_json(CaqmailContext *context,
+                                       const char *request,
+                                       gboolean check_only,
+                                       CaqmailSendProgress progress,
+                                       void *user_data, gint64 *mail_id,
+                                       char **state, GError **error);
+
 G_END_DECLS
 
 #endif
