@@ -88,7 +88,7 @@ rank(const CqEntry *entry, const char *folded)
 typedef struct {
     CqEntry *entry;
     int rank;
-    char *name;
+    char *key; /* collation key of the name, owned */
 } Ranked;
 
 static int
@@ -97,7 +97,13 @@ compare_ranked(gconstpointer a, gconstpointer b)
     const Ranked *x = a, *y = b;
     if (x->rank != y->rank)
         return x->rank - y->rank;
-    return g_utf8_collate(x->name, y->name);
+    return strcmp(x->key, y->key);
+}
+
+static void
+ranked_clear(gpointer data)
+{
+    g_free(((Ranked *)data)->key);
 }
 
 static void
@@ -136,12 +142,14 @@ caqmail_json_catalog_search(CaqmailContext *context, const char *text,
     }
     g_autofree char *folded = g_strstrip(cq_fold_strip(text));
     g_autoptr(GArray) ranked = g_array_new(FALSE, FALSE, sizeof(Ranked));
+    g_array_set_clear_func(ranked, ranked_clear);
     for (guint i = 0; i < found->len; i++) {
         CqEntry *e = found->pdata[i];
         if (e->kind == CQ_CATALOG_ORGANISATION)
             continue;
         const char *name = cq_entry_get(e, "name");
-        Ranked r = {e, rank(e, folded), (char *)(name ? name : "")};
+        Ranked r = {e, rank(e, folded), g_utf8_collate_key(name ? name : "",
+                                                         -1)};
         g_array_append_val(ranked, r);
     }
     g_array_sort(ranked, compare_ranked);
