@@ -235,8 +235,9 @@ CAQMAIL_API gboolean caqmail_message_set_acting_user(CaqmailMessage *message,
  * one transaction; sets *@mail_id (may be NULL).  The mail is delivered
  * by the next delivery pass.  The message may be enqueued again (another
  * mail) or freed.  Errors: USAGE (no recipient), PERMISSION (no right to
- * send), NOT_FOUND (a catalog reference or document), INVALID, NOINPUT,
- * TOO_LARGE, UNAVAILABLE (conversion), IO. */
+ * send), INVALID (a catalog reference that names nothing, a cyclic
+ * list), NOT_FOUND (a document), NOINPUT, TOO_LARGE, UNAVAILABLE
+ * (conversion), IO. */
 CAQMAIL_API gboolean caqmail_message_enqueue(CaqmailMessage *message,
                                              gint64 *mail_id,
                                              GError **error);
