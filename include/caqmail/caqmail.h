@@ -253,7 +253,8 @@ typedef struct _CaqmailRawMessage CaqmailRawMessage;
  * header line must be at most 998 octets and UTF-8, and continuation
  * lines must follow a header.  Date, Message-ID and From are added when
  * missing.  @context must outlive the result; free it with
- * caqmail_raw_message_free().  Errors: NOINPUT (empty), INVALID. */
+ * caqmail_raw_message_free().  Errors: NOINPUT (empty), INVALID,
+ * TOO_LARGE ([message] max_message_size). */
 CAQMAIL_API CaqmailRawMessage *caqmail_raw_message_new(
     CaqmailContext *context, const char *data, gsize length, GError **error);
 

@@ -186,6 +186,14 @@ caqmail_raw_message_new(CaqmailContext *context, const char *data,
                     "the message is empty");
         return NULL;
     }
+    gint64 max = context->config->message.max_message_size;
+    if (max > 0 && length > (guint64)max) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE,
+                    "the message has %zu bytes, more than [message] "
+                    "max_message_size (%" G_GINT64_FORMAT ")",
+                    length, max);
+        return NULL;
+    }
     CaqmailRawMessage *raw = g_new0(CaqmailRawMessage, 1);
     raw->context = context;
     raw->fields = g_ptr_array_new_with_free_func(field_free);

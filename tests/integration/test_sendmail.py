@@ -257,6 +257,14 @@ class SendmailTest(unittest.TestCase):
                 self.assertIn(words, proc.stderr.decode())
         self.assertEqual(self.history(), [])
 
+    def test_a_message_over_the_size_limit_is_refused(self):
+        self.write_config("\n[message]\nmax_message_size = 1k\n")
+        proc = self.sendmail("qm@werk.example",
+                             stdin="Subject: x\n\n" + "y" * 1100)
+        self.assertEqual(proc.returncode, EX_DATAERR, proc.stderr)
+        self.assertIn(b"max_message_size", proc.stderr)
+        self.assertEqual(self.history(), [])
+
     def test_a_header_line_of_998_octets_is_taken(self):
         line = "X-Long: " + "a" * 990
         message = "%s\nSubject: lang\n\nbody\n" % line
