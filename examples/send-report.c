@@ -5,8 +5,10 @@
  * and prints the result of every recipient and the record's history.
  *
  *     cc -o send-report send-report.c $(pkg-config --cflags --libs caqmail)
- *     ./send-report RECORD "Müller" "Subject" "Text" [FILE...]
+ *     ./send-report [-u LOGIN] RECORD "Müller" "Subject" "Text" [FILE...]
  *
+ * With -u, a service that has logged its user in itself sends for LOGIN
+ * (the operating-system user running it must be an administrator).
  * The configuration is found as caqmail finds it ($CAQMAIL_CONFIG, ...).
  */
 #include <caqmail/caqmail.h>
@@ -98,31 +100,49 @@ show_history(CaqmailContext *context, const char *record, GError **error)
     return TRUE;
 }
 
+static gboolean
+run(CaqmailContext *context, int argc, char **argv, GError **error)
+{
+    CaqmailDeliverStats stats;
+    gint64 id = 0;
+
+    return send_report(context, argv, argc, &id, error) &&
+           caqmail_deliver(context, id, &stats, error) &&
+           show_mail(context, id, error) &&
+           show_history(context, argv[1], error);
+}
+
 int
 main(int argc, char **argv)
 {
     GError *error = NULL;
-    CaqmailDeliverStats stats;
-    gint64 id = 0;
+    const char *login = NULL;
 
+    if (argc > 2 && strcmp(argv[1], "-u") == 0) {
+        login = argv[2];
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 5) {
-        fprintf(stderr, "usage: send-report RECORD TO SUBJECT TEXT "
-                        "[FILE...]\n");
+        fprintf(stderr, "usage: send-report [-u LOGIN] RECORD TO SUBJECT "
+                        "TEXT [FILE...]\n");
         return EX_USAGE;
     }
     caqmail_set_log_handler(CAQMAIL_LOG_WARNING, log_line, NULL);
-    CaqmailContext *context = caqmail_context_open(NULL, &error);
-    gboolean ok = context != NULL &&
-                  send_report(context, argv, argc, &id, &error) &&
-                  caqmail_deliver(context, id, &stats, &error) &&
-                  show_mail(context, id, &error) &&
-                  show_history(context, argv[1], &error);
+    CaqmailContext *service = caqmail_context_open(NULL, &error);
+    CaqmailContext *user =
+        service && login ? caqmail_context_act_as(service, login, &error)
+                         : NULL;
+    gboolean ok = service != NULL && (login == NULL || user != NULL) &&
+                  run(user ? user : service, argc, argv, &error);
     int code = 0;
     if (!ok) {
         fprintf(stderr, "send-report: %s\n", error->message);
         code = caqmail_error_exit_code(error);
         g_error_free(error);
     }
-    caqmail_context_free(context);
+    caqmail_context_free(user);
+    caqmail_context_free(service);
     return code;
 }

@@ -8,6 +8,7 @@ find no leak."""
 import glob
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -90,9 +91,10 @@ class LibraryTest(unittest.TestCase):
         self.report = self.box.write("Prüfbericht.csv",
                                      "Merkmal;Wert\nØ 12,0;12,02\n" * 300)
 
-    def send_report(self, prefix=()):
+    def send_report(self, prefix=(), args=()):
         return subprocess.run(
-            list(prefix) + [self.example, "8D-2026-0042", "mueller",
+            list(prefix) + [self.example] + list(args) + [
+                            "8D-2026-0042", "mueller",
                             "8D-2026-0042: Prüfbericht",
                             "Grüße aus der QS\n", self.report],
             capture_output=True, text=True, timeout=300,
@@ -143,6 +145,19 @@ class LibraryTest(unittest.TestCase):
                                         str(history[0]["id"]), "--json",
                                         check=0).stdout)
         self.assertEqual(shown["recipients"][0]["source"], "person:P-0007")
+
+    def test_a_service_acts_for_a_user(self):
+        self.box.run("user", "add", "jmueller", "--role", "sender", check=0)
+        proc = self.send_report(args=["-u", "jmueller"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.postfix.wait_for_mail(self.seen + 1)
+        mail = json.loads(self.box.run("history", "list", "--json",
+                                       check=0).stdout)[0]
+        self.assertEqual((mail["sender"], mail["operator"]),
+                         ("jmueller", pwd.getpwuid(os.geteuid()).pw_name))
+        proc = self.send_report(args=["-u", "unbekannt"])
+        self.assertEqual(proc.returncode, 66, proc.stderr)  # EX_NOINPUT
+        self.assertIn("'unbekannt' is not registered", proc.stderr)
 
     def test_errors_come_back_with_the_exit_code(self):
         self.box.write_config("[smtp]\nport = 99999\n")
