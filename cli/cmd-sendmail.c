@@ -86,8 +86,7 @@ parse_b(const char *arg, GError **error)
 
 /* One option at argv[*i]; FALSE with @error set on a usage error. */
 static gboolean
-parse_option(SendmailOptions *o, int argc, char **argv, int *i,
-             GError **error)
+parse_option(SendmailOptions *o, int argc, char **argv, int *i, GError **error)
 {
     const char *arg = argv[*i];
     const char **target = NULL;
@@ -184,8 +183,7 @@ read_message(gboolean ignore_dots, GError **error)
 }
 
 static CaqmailRawMessage *
-take_message(CaqmailContext *context, const SendmailOptions *o,
-             GError **error)
+take_message(CaqmailContext *context, const SendmailOptions *o, GError **error)
 {
     g_autoptr(GString) data = read_message(o->ignore_dots, error);
     if (data == NULL)
@@ -221,8 +219,7 @@ deliver_now(CaqmailContext *context, gint64 id, GError **error)
         fprintf(stderr,
                 "sendmail: mail %" G_GINT64_FORMAT " waits in the outbox "
                 "(%s): %s\n",
-                id, stats.deferred ? "deferred" : "uncertain",
-                why ? why : "");
+                id, stats.deferred ? "deferred" : "uncertain", why ? why : "");
         return TRUE;
     }
     g_set_error(error, CQ_ERROR, CQ_ERROR_PERMFAIL,

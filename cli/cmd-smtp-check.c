@@ -59,8 +59,7 @@ print_auth(const CqConfig *config, const CaqmailServerInfo *info,
         text = g_strdup_printf("not configured (offered: %s)",
                                offered ? offered : "none");
     else if (used != NULL)
-        text = g_strdup_printf("%s as '%s' succeeded", used,
-                               config->smtp.user);
+        text = g_strdup_printf("%s as '%s' succeeded", used, config->smtp.user);
     else
         text = g_strdup_printf("failed: %s",
                                error ? error->message : "not reached");
@@ -79,8 +78,8 @@ run(CqCli *cli)
         return cli_fail(cli, error);
     gboolean ok = caqmail_smtp_check(context, &info, &error);
     if (info != NULL) {
-        g_autofree char *server = g_strdup_printf(
-            "%s port %s", get(info, "host"), get(info, "port"));
+        g_autofree char *server =
+            g_strdup_printf("%s port %s", get(info, "host"), get(info, "port"));
         print_row("server:", server);
         print_row("greeting:", get(info, "greeting"));
         print_tls(info);

@@ -48,12 +48,12 @@ send_report(CaqmailContext *context, char **argv, int argc, gint64 *id,
 {
     char *to = pick_recipient(context, argv[2], error);
     CaqmailMessage *message = caqmail_message_new(context);
-    gboolean ok = to != NULL &&
-                  caqmail_message_add_recipient(message, CAQMAIL_TO, to,
-                                                error) &&
-                  caqmail_message_set_record(message, argv[1], error) &&
-                  caqmail_message_set_subject(message, argv[3], error) &&
-                  caqmail_message_set_text(message, argv[4], error);
+    gboolean ok =
+        to != NULL &&
+        caqmail_message_add_recipient(message, CAQMAIL_TO, to, error) &&
+        caqmail_message_set_record(message, argv[1], error) &&
+        caqmail_message_set_subject(message, argv[3], error) &&
+        caqmail_message_set_text(message, argv[4], error);
 
     for (int i = 5; ok && i < argc; i++)
         ok = caqmail_message_add_file(message, argv[i], NULL, error);
@@ -69,8 +69,7 @@ show_mail(CaqmailContext *context, gint64 id, GError **error)
     CaqmailMail *mail = caqmail_mail_get(context, id, error);
     if (mail == NULL)
         return FALSE;
-    printf("mail %" G_GINT64_FORMAT " %s\n", id,
-           caqmail_mail_get_state(mail));
+    printf("mail %" G_GINT64_FORMAT " %s\n", id, caqmail_mail_get_state(mail));
     for (guint i = 0; i < caqmail_mail_get_n_recipients(mail); i++)
         printf("rcpt %s %s %s %d\n", caqmail_mail_get_recipient_kind(mail, i),
                caqmail_mail_get_recipient_address(mail, i),
@@ -131,9 +130,9 @@ main(int argc, char **argv)
     }
     caqmail_set_log_handler(CAQMAIL_LOG_WARNING, log_line, NULL);
     CaqmailContext *service = caqmail_context_open(NULL, &error);
-    CaqmailContext *user =
-        service && login ? caqmail_context_act_as(service, login, &error)
-                         : NULL;
+    CaqmailContext *user = service && login
+                               ? caqmail_context_act_as(service, login, &error)
+                               : NULL;
     gboolean ok = service != NULL && (login == NULL || user != NULL) &&
                   run(user ? user : service, argc, argv, &error);
     int code = 0;

@@ -96,25 +96,25 @@ typedef struct {
 } RawCase;
 
 static const RawCase raw_cases[] = {
-    {"empty", "", "a@werk.example", FALSE, CAQMAIL_ERROR_NOINPUT,
-     "empty", NULL},
+    {"empty", "", "a@werk.example", FALSE, CAQMAIL_ERROR_NOINPUT, "empty",
+     NULL},
     {"no recipient", "Subject: x\n\nb\n", NULL, TRUE, CAQMAIL_ERROR_USAGE,
      "no recipient", NULL},
     {"not utf-8", "Subject: \xe4\n\nb\n", "a@werk.example", FALSE,
      CAQMAIL_ERROR_INVALID, "header line 1 ('Subject'): not UTF-8", NULL},
     {"bad to", "To: <x@\n\nb\n", NULL, TRUE, CAQMAIL_ERROR_INVALID,
      "header 'To'", NULL},
-    {"adds date, id, from", "Subject: s\n\nb\n", "a@werk.example", FALSE,
-     -1, "Subject: s\r\nMessage-ID: <", NULL},
+    {"adds date, id, from", "Subject: s\n\nb\n", "a@werk.example", FALSE, -1,
+     "Subject: s\r\nMessage-ID: <", NULL},
     {"keeps message id", "Message-ID: <1@x>\nFrom: a@x\n\nb\n",
-     "a@werk.example", FALSE, -1, "Message-ID: <1@x>\r\nFrom: a@x\r\nDate: ",
-     "QM <qm@werk.example>"},
-    {"drops bcc", "To: a@werk.example\nBcc: b@werk.example\n\nb\n", NULL,
-     TRUE, -1, "To: a@werk.example\r\n", "Bcc"},
+     "a@werk.example", FALSE, -1,
+     "Message-ID: <1@x>\r\nFrom: a@x\r\nDate: ", "QM <qm@werk.example>"},
+    {"drops bcc", "To: a@werk.example\nBcc: b@werk.example\n\nb\n", NULL, TRUE,
+     -1, "To: a@werk.example\r\n", "Bcc"},
     {"body starts at a non-header", "Subject: s\nno header here\n",
      "a@werk.example", FALSE, -1, "\r\n\r\nno header here\r\n", NULL},
-    {"folded header", "Subject: a\n\tb\n\nbody\n", "a@werk.example", FALSE,
-     -1, "Subject: a\r\n\tb\r\n", NULL},
+    {"folded header", "Subject: a\n\tb\n\nbody\n", "a@werk.example", FALSE, -1,
+     "Subject: a\r\n\tb\r\n", NULL},
     {"mbox separator", "From a@x Thu Dec  3 10:00:00 2026\nSubject: s\n\nb\n",
      "a@werk.example", FALSE, -1, "Subject: s\r\n", "From a@x"},
     {"8bit body", "Subject: s\n\nGr\xfc\xdf\n", "a@werk.example", FALSE, -1,
@@ -124,8 +124,8 @@ static const RawCase raw_cases[] = {
 static gboolean
 raw_enqueue(Fixture *f, const RawCase *c, gint64 *id, GError **error)
 {
-    g_autoptr(CaqmailRawMessage) raw = caqmail_raw_message_new(
-        f->context, c->input, strlen(c->input), error);
+    g_autoptr(CaqmailRawMessage) raw =
+        caqmail_raw_message_new(f->context, c->input, strlen(c->input), error);
 
     return raw != NULL &&
            (c->rcpt == NULL ||
@@ -141,8 +141,8 @@ check_stored(Fixture *f, const RawCase *c, gint64 id)
     g_autoptr(GError) error = NULL;
     g_autoptr(GBytes) bytes = caqmail_mail_get_raw(f->context, id, &error);
     g_assert_no_error(error);
-    g_autofree char *text = g_strndup(g_bytes_get_data(bytes, NULL),
-                                      g_bytes_get_size(bytes));
+    g_autofree char *text =
+        g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
     g_assert_nonnull(strstr(text, c->expect));
     g_assert_nonnull(strstr(text, "\r\nDate: "));
     g_assert_true(c->absent == NULL || strstr(text, c->absent) == NULL);
@@ -185,12 +185,12 @@ test_raw_retry(Fixture *f, gconstpointer data)
     g_assert_false(caqmail_raw_message_enqueue(raw, &id, &error));
     g_assert_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_USAGE);
     g_clear_error(&error);
-    g_assert_true(caqmail_raw_message_add_recipient(raw, "a@werk.example",
-                                                    &error));
+    g_assert_true(
+        caqmail_raw_message_add_recipient(raw, "a@werk.example", &error));
     g_assert_true(caqmail_raw_message_enqueue(raw, &id, &error));
     g_autoptr(GBytes) bytes = caqmail_mail_get_raw(f->context, id, &error);
-    g_autofree char *text = g_strndup(g_bytes_get_data(bytes, NULL),
-                                      g_bytes_get_size(bytes));
+    g_autofree char *text =
+        g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
     char *first = strstr(text, "Message-ID:");
     g_assert_nonnull(first);
     g_assert_null(strstr(first + 1, "Message-ID:"));
@@ -226,11 +226,9 @@ test_message(Fixture *f, gconstpointer data)
     g_assert_cmpstr(caqmail_mail_get_recipient_address(mail, 1), ==,
                     "b@werk.example");
     g_assert_cmpstr(caqmail_mail_get_recipient_kind(mail, 1), ==, "to");
-    g_assert_cmpstr(caqmail_mail_get_recipient_status(mail, 0), ==,
-                    "pending");
+    g_assert_cmpstr(caqmail_mail_get_recipient_status(mail, 0), ==, "pending");
     g_assert_cmpuint(caqmail_mail_get_n_attachments(mail), ==, 1);
-    g_assert_cmpstr(caqmail_mail_get_attachment_name(mail, 0), ==,
-                    "Maß.csv");
+    g_assert_cmpstr(caqmail_mail_get_attachment_name(mail, 0), ==, "Maß.csv");
     g_assert_cmpint(caqmail_mail_get_attachment_size(mail, 0), ==, 8);
 
     /* enqueued again: a second mail, newest first in the history */
@@ -249,23 +247,23 @@ test_message_errors(Fixture *f, gconstpointer data)
     g_autoptr(CaqmailMessage) m = caqmail_message_new(f->context);
     gint64 id = 0;
 
-    g_assert_false(caqmail_message_add_recipient(m, CAQMAIL_TO, "a@@b",
-                                                 &error));
+    g_assert_false(
+        caqmail_message_add_recipient(m, CAQMAIL_TO, "a@@b", &error));
     g_assert_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_INVALID);
     g_clear_error(&error);
     g_assert_false(caqmail_message_set_subject(m, "a\nBcc: x@y", &error));
     g_assert_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_INVALID);
     g_clear_error(&error);
-    g_assert_false(caqmail_message_add_file(m, "/nonexistent/x.pdf", NULL,
-                                            &error));
+    g_assert_false(
+        caqmail_message_add_file(m, "/nonexistent/x.pdf", NULL, &error));
     g_assert_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_NOINPUT);
     g_assert_nonnull(strstr(error->message, "x.pdf"));
     g_clear_error(&error);
     g_assert_false(caqmail_message_enqueue(m, &id, &error));
     g_assert_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_USAGE);
     g_clear_error(&error);
-    g_assert_true(caqmail_message_add_recipient(m, CAQMAIL_TO, "P-0404",
-                                                &error));
+    g_assert_true(
+        caqmail_message_add_recipient(m, CAQMAIL_TO, "P-0404", &error));
     g_assert_false(caqmail_message_enqueue(m, &id, &error));
     g_assert_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_INVALID);
     g_assert_nonnull(strstr(error->message, "'P-0404'"));
@@ -287,8 +285,8 @@ test_act_as(Fixture *f, gconstpointer data)
     g_clear_error(&error);
     g_autoptr(CaqmailMessage) m = caqmail_message_new(f->context);
     g_assert_true(caqmail_message_set_acting_user(m, "nobody-here", &error));
-    g_assert_true(caqmail_message_add_recipient(m, CAQMAIL_TO,
-                                                "a@werk.example", &error));
+    g_assert_true(
+        caqmail_message_add_recipient(m, CAQMAIL_TO, "a@werk.example", &error));
     g_assert_false(caqmail_message_enqueue(m, NULL, &error));
     g_assert_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_NOT_FOUND);
     g_assert_cmpuint(n_mails(f), ==, 0);
@@ -300,7 +298,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/api/error/domain", test_error_domain);
     g_test_add_func("/api/context/bad-config", test_bad_config);
-#define ADD(path, func)                                                     \
+#define ADD(path, func)                                                        \
     g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
     ADD("/api/raw/table", test_raw);
     ADD("/api/raw/retry", test_raw_retry);
