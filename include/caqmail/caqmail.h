@@ -235,8 +235,9 @@ CAQMAIL_API gboolean caqmail_message_set_acting_user(CaqmailMessage *message,
  * one transaction; sets *@mail_id (may be NULL).  The mail is delivered
  * by the next delivery pass.  The message may be enqueued again (another
  * mail) or freed.  Errors: USAGE (no recipient), PERMISSION (no right to
- * send), NOT_FOUND (a catalog reference or document), INVALID, NOINPUT,
- * TOO_LARGE, UNAVAILABLE (conversion), IO. */
+ * send), INVALID (a catalog reference that names nothing, a cyclic
+ * list), NOT_FOUND (a document), NOINPUT, TOO_LARGE, UNAVAILABLE
+ * (conversion), IO. */
 CAQMAIL_API gboolean caqmail_message_enqueue(CaqmailMessage *message,
                                              gint64 *mail_id,
                                              GError **error);
@@ -252,7 +253,8 @@ typedef struct _CaqmailRawMessage CaqmailRawMessage;
  * header line must be at most 998 octets and UTF-8, and continuation
  * lines must follow a header.  Date, Message-ID and From are added when
  * missing.  @context must outlive the result; free it with
- * caqmail_raw_message_free().  Errors: NOINPUT (empty), INVALID. */
+ * caqmail_raw_message_free().  Errors: NOINPUT (empty), INVALID,
+ * TOO_LARGE ([message] max_message_size). */
 CAQMAIL_API CaqmailRawMessage *caqmail_raw_message_new(
     CaqmailContext *context, const char *data, gsize length, GError **error);
 

@@ -46,10 +46,10 @@ cq_api_fail(GError **error)
 {
     if (error == NULL || *error == NULL || (*error)->domain == CQ_ERROR)
         return FALSE;
-    int code = (*error)->domain == G_IO_ERROR ||
-                       (*error)->domain == G_FILE_ERROR
-                   ? CQ_ERROR_IO
-                   : CQ_ERROR_FAILED;
+    int code =
+        (*error)->domain == G_IO_ERROR || (*error)->domain == G_FILE_ERROR
+            ? CQ_ERROR_IO
+            : CQ_ERROR_FAILED;
     GError *mapped = g_error_new_literal(CQ_ERROR, code, (*error)->message);
     g_error_free(*error);
     *error = mapped;
@@ -97,8 +97,7 @@ CqSession *
 cq_api_session(CaqmailContext *context, GError **error)
 {
     if (context->session == NULL) {
-        context->session = cq_session_open_config(context->config, NULL,
-                                                  error);
+        context->session = cq_session_open_config(context->config, NULL, error);
         if (context->session == NULL)
             cq_api_fail(error);
     }
@@ -185,8 +184,8 @@ info_from_client(const CqSmtpServerInfo *s)
     g_autofree char *offered =
         s->auth_offered ? g_strjoinv(" ", s->auth_offered) : NULL;
 
-    info->values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                         g_free);
+    info->values =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     info_put(info, "host", s->host);
     info_put(info, "port", port);
     info_put(info, "greeting", s->greeting);

@@ -64,8 +64,8 @@ caqmail_history_list(CaqmailContext *context, const char *record,
         cq_api_fail(error);
         return NULL;
     }
-    GPtrArray *mails = g_ptr_array_new_full(
-        infos->len, (GDestroyNotify)caqmail_mail_free);
+    GPtrArray *mails =
+        g_ptr_array_new_full(infos->len, (GDestroyNotify)caqmail_mail_free);
     /* The query sorts the newest first only when limited. */
     for (guint n = 0; n < infos->len; n++) {
         guint i = limit ? n : infos->len - 1 - n;
@@ -177,8 +177,7 @@ caqmail_mail_get_n_recipients(const CaqmailMail *mail)
 static const CqRcptInfo *
 rcpt(const CaqmailMail *mail, guint index)
 {
-    g_return_val_if_fail(mail->rcpts != NULL && index < mail->rcpts->len,
-                         NULL);
+    g_return_val_if_fail(mail->rcpts != NULL && index < mail->rcpts->len, NULL);
     return mail->rcpts->pdata[index];
 }
 
@@ -233,9 +232,8 @@ caqmail_mail_get_n_attachments(const CaqmailMail *mail)
 static const CqAttachmentInfo *
 attachment(const CaqmailMail *mail, guint index)
 {
-    g_return_val_if_fail(mail->attachments != NULL &&
-                             index < mail->attachments->len,
-                         NULL);
+    g_return_val_if_fail(
+        mail->attachments != NULL && index < mail->attachments->len, NULL);
     return mail->attachments->pdata[index];
 }
 
@@ -283,16 +281,14 @@ caqmail_deliver(CaqmailContext *context, gint64 mail_id,
                 CaqmailDeliverStats *stats, GError **error)
 {
     CqSession *session = cq_api_session(context, error);
-    CqDeliverOptions options =
-        cq_deliver_options_from_config(context->config);
+    CqDeliverOptions options = cq_deliver_options_from_config(context->config);
     CqDeliverStats done = {0};
 
     if (stats != NULL)
         *stats = (CaqmailDeliverStats){0};
     if (session == NULL)
         return FALSE;
-    g_autoptr(CqTransport) transport =
-        cq_transport_new(context->config, error);
+    g_autoptr(CqTransport) transport = cq_transport_new(context->config, error);
     if (transport == NULL)
         return cq_api_fail(error);
     options.only_mail = mail_id > 0 ? mail_id : 0;
@@ -338,8 +334,8 @@ caqmail_catalog_search(CaqmailContext *context, const char *text,
         cq_api_fail(error);
         return NULL;
     }
-    GPtrArray *entries = g_ptr_array_new_full(
-        found->len, (GDestroyNotify)catalog_entry_free);
+    GPtrArray *entries =
+        g_ptr_array_new_full(found->len, (GDestroyNotify)catalog_entry_free);
     for (guint i = 0; i < found->len; i++) {
         CaqmailCatalogEntry *entry = g_new0(CaqmailCatalogEntry, 1);
         entry->entry = g_steal_pointer(&found->pdata[i]);

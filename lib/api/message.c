@@ -25,10 +25,10 @@ G_STATIC_ASSERT((int)CAQMAIL_BCC == (int)CQ_RCPT_BCC);
 struct _CaqmailMessage {
     CaqmailContext *context;
     CqMessage *draft;
-    char *from;                 /* NULL: the default sender */
-    GPtrArray *rcpts[N_KINDS];  /* of char *: addresses and references */
-    GPtrArray *documents;       /* of char *: "DOC-7" */
-    char *acting_user;          /* NULL: the context's user */
+    char *from;                /* NULL: the default sender */
+    GPtrArray *rcpts[N_KINDS]; /* of char *: addresses and references */
+    GPtrArray *documents;      /* of char *: "DOC-7" */
+    char *acting_user;         /* NULL: the context's user */
     gboolean copy_to_sender;
     gboolean to_pdf;
 };
@@ -76,8 +76,8 @@ caqmail_message_set_from(CaqmailMessage *message, const char *address,
 
 gboolean
 caqmail_message_add_recipient(CaqmailMessage *message,
-                              CaqmailRecipientKind kind,
-                              const char *recipient, GError **error)
+                              CaqmailRecipientKind kind, const char *recipient,
+                              GError **error)
 {
     if ((guint)kind >= N_KINDS || recipient == NULL) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
@@ -87,8 +87,8 @@ caqmail_message_add_recipient(CaqmailMessage *message,
     /* Addresses are checked now; references need the acting user. */
     if (!cq_resolve_needs_catalog(recipient)) {
         g_autoptr(CqMessage) check = cq_message_new(CQ_ORIGIN_API);
-        if (!cq_message_add_recipients(check, (CqRecipientKind)kind,
-                                       recipient, NULL, error))
+        if (!cq_message_add_recipients(check, (CqRecipientKind)kind, recipient,
+                                       NULL, error))
             return FALSE;
     }
     g_ptr_array_add(message->rcpts[kind], g_strdup(recipient));
@@ -128,8 +128,8 @@ caqmail_message_add_file(CaqmailMessage *message, const char *path,
 {
     gint64 max = message->context->config->message.max_attachment_size;
 
-    return cq_message_add_attachment(message->draft, path, filename, NULL,
-                                     max, error) != NULL ||
+    return cq_message_add_attachment(message->draft, path, filename, NULL, max,
+                                     error) != NULL ||
            cq_api_fail(error);
 }
 
@@ -196,8 +196,7 @@ add_recipients(CaqmailMessage *message, CqSession *session, CqMessage *m,
         GPtrArray *items = message->rcpts[k];
         g_ptr_array_add(items, NULL);
         gboolean ok = cq_resolve_add(session, m, (CqRecipientKind)k,
-                                     (const char *const *)items->pdata,
-                                     error);
+                                     (const char *const *)items->pdata, error);
         g_ptr_array_remove_index(items, items->len - 1);
         if (!ok)
             return FALSE;
@@ -229,8 +228,8 @@ copy_draft(const CqMessage *d, CqMessage *m, gint64 max, GError **error)
     }
     for (guint i = 0; i < d->attachments->len; i++) {
         const CqAttachment *a = d->attachments->pdata[i];
-        if (!cq_message_add_attachment(m, a->path, a->filename,
-                                       a->content_type, max, error))
+        if (!cq_message_add_attachment(m, a->path, a->filename, a->content_type,
+                                       max, error))
             return FALSE;
     }
     return TRUE;
@@ -238,12 +237,11 @@ copy_draft(const CqMessage *d, CqMessage *m, gint64 max, GError **error)
 
 static gboolean
 add_documents(CaqmailMessage *message, CqSession *session,
-              CqDocumentSpool *spool, CqMessage *m, gint64 max,
-              GError **error)
+              CqDocumentSpool *spool, CqMessage *m, gint64 max, GError **error)
 {
     for (guint i = 0; i < message->documents->len; i++) {
-        if (!cq_document_attach(session, m, message->documents->pdata[i],
-                                spool, max, error))
+        if (!cq_document_attach(session, m, message->documents->pdata[i], spool,
+                                max, error))
             return FALSE;
     }
     return TRUE;
@@ -256,9 +254,9 @@ compose(CaqmailMessage *message, CqSession *session, CqDocumentSpool *spool,
     const CqConfig *config = message->context->config;
     gint64 max = config->message.max_attachment_size;
     g_autoptr(CqMessage) m = cq_message_new(message->draft->origin);
-    g_autofree char *from =
-        message->from ? g_strdup(message->from)
-                      : cq_resolve_default_sender(session, config);
+    g_autofree char *from = message->from
+                                ? g_strdup(message->from)
+                                : cq_resolve_default_sender(session, config);
 
     if (!cq_message_set_from(m, from, error) ||
         !add_recipients(message, session, m, error) ||

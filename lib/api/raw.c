@@ -177,21 +177,28 @@ is_blank(const char *data, gsize length)
 }
 
 CaqmailRawMessage *
-caqmail_raw_message_new(CaqmailContext *context, const char *data,
-                        gsize length, GError **error)
+caqmail_raw_message_new(CaqmailContext *context, const char *data, gsize length,
+                        GError **error)
 {
     g_return_val_if_fail(context != NULL, NULL);
     if (data == NULL || is_blank(data, length)) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT,
-                    "the message is empty");
+        g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT, "the message is empty");
+        return NULL;
+    }
+    gint64 max = context->config->message.max_message_size;
+    if (max > 0 && length > (guint64)max) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE,
+                    "the message has %zu bytes, more than [message] "
+                    "max_message_size (%" G_GINT64_FORMAT ")",
+                    length, max);
         return NULL;
     }
     CaqmailRawMessage *raw = g_new0(CaqmailRawMessage, 1);
     raw->context = context;
     raw->fields = g_ptr_array_new_with_free_func(field_free);
     raw->body = g_string_new(NULL);
-    raw->rcpts = g_ptr_array_new_with_free_func(
-        (GDestroyNotify)cq_address_free);
+    raw->rcpts =
+        g_ptr_array_new_with_free_func((GDestroyNotify)cq_address_free);
     raw->kinds = g_ptr_array_new();
     if (!parse(raw, data, length, error)) {
         caqmail_raw_message_free(raw);
@@ -239,8 +246,7 @@ static gboolean
 add_addresses(CaqmailRawMessage *raw, const char *text, CqRecipientKind kind,
               gboolean allow_empty, GError **error)
 {
-    g_autoptr(GPtrArray) list = cq_address_list_parse(text, allow_empty,
-                                                      error);
+    g_autoptr(GPtrArray) list = cq_address_list_parse(text, allow_empty, error);
     if (list == NULL)
         return FALSE;
     for (guint i = 0; i < list->len; i++) {
@@ -251,8 +257,8 @@ add_addresses(CaqmailRawMessage *raw, const char *text, CqRecipientKind kind,
 }
 
 gboolean
-caqmail_raw_message_add_recipient(CaqmailRawMessage *raw,
-                                  const char *address, GError **error)
+caqmail_raw_message_add_recipient(CaqmailRawMessage *raw, const char *address,
+                                  GError **error)
 {
     if (address == NULL) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_INVALID,
@@ -288,8 +294,7 @@ find_field(const CaqmailRawMessage *raw, const char *name)
 }
 
 gboolean
-caqmail_raw_message_extract_recipients(CaqmailRawMessage *raw,
-                                       GError **error)
+caqmail_raw_message_extract_recipients(CaqmailRawMessage *raw, GError **error)
 {
     static const char *const names[] = {"To", "Cc", "Bcc"};
     guint before = raw->rcpts->len;
@@ -310,8 +315,8 @@ caqmail_raw_message_extract_recipients(CaqmailRawMessage *raw,
         }
     }
     for (guint i = raw->fields->len; i-- > 0;) {
-        if (g_ascii_strcasecmp(((Field *)raw->fields->pdata[i])->name,
-                               "Bcc") == 0)
+        if (g_ascii_strcasecmp(((Field *)raw->fields->pdata[i])->name, "Bcc") ==
+            0)
             g_ptr_array_remove_index(raw->fields, i);
     }
     return TRUE;
@@ -378,8 +383,7 @@ add_missing_fields(CaqmailRawMessage *raw, const CqAddress *from)
         g_autofree char *spec = cq_address_spec(from);
         const char *name = raw->full_name ? raw->full_name : from->name;
         InternetAddress *mailbox = internet_address_mailbox_new(name, spec);
-        g_autofree char *text =
-            internet_address_to_string(mailbox, NULL, TRUE);
+        g_autofree char *text = internet_address_to_string(mailbox, NULL, TRUE);
         g_object_unref(mailbox);
         add_field(raw, "From", text);
     }
@@ -423,9 +427,9 @@ build_envelope(CaqmailRawMessage *raw, CqSession *session, CqMessage *m,
 {
     const CqConfig *config = raw->context->config;
     const char *record = raw->record ? raw->record : config->sendmail.record;
-    g_autofree char *from = raw->sender ? cq_address_display(raw->sender)
-                                        : cq_resolve_default_sender(session,
-                                                                    config);
+    g_autofree char *from = raw->sender
+                                ? cq_address_display(raw->sender)
+                                : cq_resolve_default_sender(session, config);
 
     if (raw->rcpts->len == 0) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_USAGE,

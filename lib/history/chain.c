@@ -9,31 +9,55 @@
 
 #define CHAIN_FORMAT "caqmail-history 1"
 
+/* Writes the decimal digits of @value so that they end at @end; returns
+ * where they start.  Every entry formats dozens of numbers: printf would
+ * cost more than the hash. */
+static char *
+decimal(char *end, guint64 value)
+{
+    char *p = end;
+
+    do {
+        *--p = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    return p;
+}
+
 /* Appends `key=<length>:<value>\n`: unambiguous whatever the value holds.
  */
 static void
-put(GString *out, const char *key, const char *value)
+put_len(GString *out, const char *key, const char *value, gsize len)
 {
-    char length[24];
+    char buf[24];
+    char *digits = decimal(buf + sizeof buf, len);
 
-    if (value == NULL)
-        value = "";
-    gsize len = strlen(value);
-    g_snprintf(length, sizeof length, "%" G_GSIZE_FORMAT, len);
     g_string_append(out, key);
     g_string_append_c(out, '=');
-    g_string_append(out, length);
+    g_string_append_len(out, digits, buf + sizeof buf - digits);
     g_string_append_c(out, ':');
     g_string_append_len(out, value, (gssize)len);
     g_string_append_c(out, '\n');
 }
 
 static void
+put(GString *out, const char *key, const char *value)
+{
+    if (value == NULL)
+        value = "";
+    put_len(out, key, value, strlen(value));
+}
+
+static void
 put_int(GString *out, const char *key, gint64 value)
 {
-    char text[24];
-    g_snprintf(text, sizeof text, "%" G_GINT64_FORMAT, value);
-    put(out, key, text);
+    char buf[24];
+    char *end = buf + sizeof buf;
+    char *p = decimal(end, value < 0 ? -(guint64)value : (guint64)value);
+
+    if (value < 0)
+        *--p = '-';
+    put_len(out, key, p, (gsize)(end - p));
 }
 
 /* Puts the columns @names, then those of @later (may be NULL) that are
@@ -66,7 +90,9 @@ put_rows_later(CqStore *store, GString *out, const char *block, const char *sql,
         return FALSE;
     cq_stmt_bind_int(stmt, 1, id);
     while ((step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
-        g_string_append_printf(out, "[%s]\n", block);
+        g_string_append_c(out, '[');
+        g_string_append(out, block);
+        g_string_append(out, "]\n");
         put_columns(out, stmt, names, later);
     }
     cq_stmt_reset(stmt);

@@ -9,10 +9,21 @@
 #include "history/history.h"
 #include "history/record.h"
 #include "store/chunks.h"
+#include "tls/digest.h"
+
+/* The message to store: composed while it is written (@mime), or
+ * composed before (@bytes), then with its hex SHA-256 and the mail's
+ * search key worked out beside it (@sha256 and @search, or NULL). */
+typedef struct {
+    CqMime *mime;
+    GBytes *bytes;
+    const char *sha256;
+    const char *search;
+} Raw;
 
 static gboolean
-insert_mail(CqSession *session, const CqMessage *m, gboolean is_8bit,
-            gint64 record, gint64 *id, GError **error)
+insert_mail(CqSession *session, const CqMessage *m, const Raw *raw,
+            gboolean is_8bit, gint64 record, gint64 *id, GError **error)
 {
     g_autofree char *from = cq_address_spec(m->from);
     g_autofree char *display = cq_address_display(m->from);
@@ -20,8 +31,8 @@ insert_mail(CqSession *session, const CqMessage *m, gboolean is_8bit,
         session->store,
         "INSERT INTO mail (message_id, record_id, sender, operator,"
         " envelope_from, from_display, subject, origin, smtputf8, body_8bit,"
-        " raw_size, raw_sha256, created)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?)"
+        " created, raw_size, raw_sha256, search)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " RETURNING id",
         error);
     if (stmt == NULL)
@@ -40,15 +51,13 @@ insert_mail(CqSession *session, const CqMessage *m, gboolean is_8bit,
     cq_stmt_bind_int(stmt, 9, cq_message_needs_smtputf8(m));
     cq_stmt_bind_int(stmt, 10, is_8bit);
     cq_stmt_bind_int(stmt, 11, cq_store_now());
+    /* Known now, or set by finish_mail() once the message is written. */
+    cq_stmt_bind_int(stmt, 12,
+                     raw->sha256 ? (gint64)g_bytes_get_size(raw->bytes) : 0);
+    cq_stmt_bind_text(stmt, 13, raw->sha256 ? raw->sha256 : "");
+    cq_stmt_bind_text(stmt, 14, raw->search ? raw->search : "");
     return cq_stmt_int_result(stmt, 0, id, error);
 }
-
-/* The message to store: composed while it is written (@mime), or
- * composed before (@bytes). */
-typedef struct {
-    CqMime *mime;
-    GBytes *bytes;
-} Raw;
 
 static gboolean
 write_composed(const Raw *raw, GMimeStream *writer, GError **error)
@@ -207,9 +216,10 @@ store_mail(CqSession *session, CqMessage *message, const Raw *raw,
 
     return (message->record == NULL ||
             cq_record_ensure(session, message->record, &record, error)) &&
-           insert_mail(session, message, is_8bit, record, id, error) &&
+           insert_mail(session, message, raw, is_8bit, record, id, error) &&
            write_raw(store, raw, *id, &size, &sha256, error) &&
-           finish_mail(store, message, *id, size, sha256, error) &&
+           (raw->sha256 != NULL ||
+            finish_mail(store, message, *id, size, sha256, error)) &&
            insert_rcpts(store, message, *id, error) &&
            insert_attachments(store, message, *id, error) &&
            insert_outbox(store, *id, error) &&
@@ -284,10 +294,16 @@ cq_outbox_enqueue_raw(CqSession *session, CqMessage *envelope, GBytes *raw,
 
 /* ---- many at once ------------------------------------------------------ */
 
+/* From this many mails on, each of them hashed twice (raw message and
+ * history entry), OpenSSL's hash repays its setup. */
+#define ENQUEUE_PREPARE_HASH 32
+
 typedef struct {
     CqMessage *message;
     const CqMimeOptions *options;
     GBytes *bytes;  /* composed, or NULL */
+    char *sha256;   /* of @bytes */
+    char *search;   /* the mail's search key */
     GError *error;  /* why it could not be composed */
     gboolean done;
 } Job;
@@ -311,9 +327,20 @@ compose_job(gpointer data, gpointer user_data)
     g_autoptr(CqMime) mime = cq_mime_build(job->message, job->options,
                                            &error);
     GBytes *bytes = mime ? cq_mime_to_bytes(mime, &error) : NULL;
+    char *sha256 = NULL, *search = NULL;
 
+    /* What the writer would otherwise work out while it holds the
+     * store's write transaction. */
+    if (bytes != NULL) {
+        gsize len = 0;
+        const void *raw = g_bytes_get_data(bytes, &len);
+        sha256 = cq_sha256_of(raw, len);
+        search = search_key(job->message);
+    }
     g_mutex_lock(&task->board->lock);
     job->bytes = bytes;
+    job->sha256 = sha256;
+    job->search = search;
     job->error = error;
     job->done = TRUE;
     g_cond_broadcast(&task->board->cond);
@@ -351,6 +378,8 @@ store_one(CqSession *session, Board *board, Job *job,
             return FALSE;
         }
         raw.bytes = job->bytes;
+        raw.sha256 = job->sha256;
+        raw.search = job->search;
     }
     if (!store_mail(session, job->message, &raw, options->allow_8bit, id,
                     error))
@@ -403,6 +432,8 @@ cq_outbox_enqueue_many(CqSession *session, CqMessage **messages, guint n,
     if (!cq_session_require(session, CQ_PERM_SEND, "send mail", error))
         return FALSE;
     cq_mime_init();
+    if (n >= ENQUEUE_PREPARE_HASH)
+        cq_sha256_prepare();
     for (guint i = 0; i < n; i++) {
         jobs[i].message = messages[i];
         jobs[i].options = options;
@@ -421,6 +452,8 @@ cq_outbox_enqueue_many(CqSession *session, CqMessage **messages, guint n,
         ok = cq_store_commit(session->store, error);
     for (guint i = 0; i < n; i++) {
         g_clear_pointer(&jobs[i].bytes, g_bytes_unref);
+        g_free(jobs[i].sha256);
+        g_free(jobs[i].search);
         g_clear_error(&jobs[i].error);
     }
     g_cond_clear(&board.cond);

@@ -6,6 +6,7 @@
 #include "common/event.h"
 #include "history/history.h"
 #include "store/chunks.h"
+#include "tls/digest.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -861,6 +862,8 @@ cq_outbox_deliver(CqSession *session, CqTransport *transport,
     if (options->only_mail == 0 &&
         !reclaim(session->store, worker, stats, error))
         return FALSE;
+    if (options->only_mail == 0)
+        cq_sha256_prepare(); /* a pass hashes a history entry a mail */
 
     Sender sender = {0};
     GError *local = NULL;

@@ -6,7 +6,8 @@
 /* OpenSSL's SHA-256 runs on the processor's SHA instructions, but its
  * first use in a process costs more than hashing a megabyte with GLib.
  * So a hash keeps its first bytes; if it ends before OPENSSL_FROM bytes,
- * GLib hashes them, and only a larger input brings in OpenSSL. */
+ * GLib hashes them, and only a larger input brings in OpenSSL.  Once
+ * OpenSSL is ready (cq_sha256_prepare), every hash goes to it. */
 #define OPENSSL_FROM (256 * 1024)
 
 struct _CqSha256 {
@@ -23,11 +24,28 @@ fetch_sha256(gpointer data)
     return md;
 }
 
+static gint native; /* set once sha256_md() has fetched the digest */
+
 static const EVP_MD *
 sha256_md(void)
 {
     static GOnce once = G_ONCE_INIT;
-    return g_once(&once, fetch_sha256, NULL);
+    const EVP_MD *md = g_once(&once, fetch_sha256, NULL);
+
+    g_atomic_int_set(&native, 1);
+    return md;
+}
+
+static gboolean
+native_ready(void)
+{
+    return g_atomic_int_get(&native) != 0;
+}
+
+void
+cq_sha256_prepare(void)
+{
+    (void)sha256_md();
 }
 
 static EVP_MD_CTX *
@@ -44,6 +62,8 @@ cq_sha256_new(void)
 {
     CqSha256 *sha = g_new0(CqSha256, 1);
     sha->head = g_byte_array_new();
+    if (native_ready())
+        sha->ctx = ctx_new();
     return sha;
 }
 
@@ -115,6 +135,8 @@ cq_sha256_reset(CqSha256 *sha)
 {
     g_clear_pointer(&sha->ctx, EVP_MD_CTX_free);
     g_byte_array_set_size(sha->head, 0);
+    if (native_ready())
+        sha->ctx = ctx_new();
 }
 
 void
@@ -130,6 +152,13 @@ cq_sha256_free(CqSha256 *sha)
 char *
 cq_sha256_of(const void *data, gsize len)
 {
+    if (native_ready()) {
+        EVP_MD_CTX *ctx = ctx_new();
+        EVP_DigestUpdate(ctx, data, len);
+        char *hex = final_hex(ctx);
+        EVP_MD_CTX_free(ctx);
+        return hex;
+    }
     g_autoptr(CqSha256) sha = cq_sha256_new();
     cq_sha256_update(sha, data, len);
     return cq_sha256_hex(sha);

@@ -1,5 +1,6 @@
 /* SHA-256: the same digest whether GLib or OpenSSL computes it, across
- * the size where one hands over to the other, in pieces of any size. */
+ * the size where one hands over to the other, in pieces of any size, and
+ * once OpenSSL is prepared for every size. */
 #include "tls/digest.h"
 
 static const gsize sizes[] = {0, 1, 64, 262143, 262144, 262145, 3000000};
@@ -39,13 +40,27 @@ test_sizes(gconstpointer data)
     g_assert_cmpstr(again, ==, want);
 }
 
+static void
+test_prepared(gconstpointer data)
+{
+    cq_sha256_prepare();
+    test_sizes(data);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    /* First every size as a fresh process hashes it, then again once
+     * OpenSSL is prepared (test paths run in the order added). */
     for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
         g_autofree char *path = g_strdup_printf("/digest/size/%zu", sizes[i]);
         g_test_add_data_func(path, &sizes[i], test_sizes);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        g_autofree char *path =
+            g_strdup_printf("/digest/prepared/%zu", sizes[i]);
+        g_test_add_data_func(path, &sizes[i], test_prepared);
     }
     return g_test_run();
 }

@@ -516,6 +516,24 @@ raw_of(CqSession *s, gint64 id)
     return raw;
 }
 
+/* The search key of mail @id holds @address (up to its line end), so
+ * that the history finds the mail by it. */
+static void
+assert_search_names(Fixture *f, gint64 id, const char *address)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *want = g_strndup(address, strcspn(address, "\r"));
+    CqStmt *stmt = cq_store_stmt(f->admin->store,
+                                 "SELECT search FROM mail WHERE id = ?",
+                                 &error);
+
+    g_assert_no_error(error);
+    cq_stmt_bind_int(stmt, 1, id);
+    g_assert_cmpint(cq_stmt_step(stmt, &error), ==, CQ_STEP_ROW);
+    g_assert_nonnull(strstr(cq_stmt_text(stmt, 0), want));
+    cq_stmt_reset(stmt);
+}
+
 /* Many messages at once, composed in parallel, stored in order: each
  * stored message is its own, attachments included, and the chain holds. */
 static void
@@ -547,6 +565,7 @@ test_enqueue_many(Fixture *f, gconstpointer data)
         g_assert_cmpint(g_strstr_len((char *)raw->data, raw->len,
                                      "filename=Liste.txt") != NULL,
                         ==, i % 7 == 3);
+        assert_search_names(f, ids[i], to + strlen("To: "));
     }
     CqVerifyResult verify = {0};
     g_assert_true(cq_history_verify(f->admin, &verify, NULL, NULL, &error));
