@@ -100,9 +100,32 @@ set_cookie(WebRequest *req, const char *value, gint64 max_age)
         cookie);
 }
 
+/* Forgets the sessions that ran out and the failures that no longer
+ * count, so that neither table grows without bound. */
+static void
+sweep(WebServer *server)
+{
+    gint64 now = g_get_monotonic_time();
+    gint64 window = server->config->web.login_lockout * G_USEC_PER_SEC;
+    GHashTableIter iter;
+    gpointer value = NULL;
+
+    g_hash_table_iter_init(&iter, server->sessions);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        if (((WebSession *)value)->expires < now)
+            g_hash_table_iter_remove(&iter);
+    }
+    g_hash_table_iter_init(&iter, server->failures);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        if (now - ((WebFailures *)value)->since > window)
+            g_hash_table_iter_remove(&iter);
+    }
+}
+
 static WebSession *
 session_start(WebServer *server, const char *login)
 {
+    sweep(server);
     WebSession *s = g_new0(WebSession, 1);
     s->token = web_random_token();
     s->login = g_strdup(login);

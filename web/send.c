@@ -16,6 +16,22 @@ typedef struct {
     GPtrArray *dirs; /* upload folders to remove afterwards */
 } SendTask;
 
+static void remove_upload_dir(const char *dir);
+
+/* Removes the files of uploads that were never sent. */
+void
+web_uploads_discard(WebServer *server)
+{
+    GHashTableIter iter;
+    WebUpload *u = NULL;
+
+    g_hash_table_iter_init(&iter, server->uploads);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&u)) {
+        remove_upload_dir(u->dir);
+        g_hash_table_iter_remove(&iter);
+    }
+}
+
 void
 web_upload_free(WebUpload *upload)
 {
@@ -184,6 +200,23 @@ to_text(JsonNode *root)
     return json_generator_to_data(gen, NULL);
 }
 
+#define JOB_KEPT (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC) /* finished jobs, for the page */
+
+/* Forgets jobs finished long ago; the caller holds the lock. */
+static void
+sweep_jobs(WebServer *server)
+{
+    gint64 now = g_get_monotonic_time();
+    GHashTableIter iter;
+    WebJob *job = NULL;
+
+    g_hash_table_iter_init(&iter, server->jobs);
+    while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&job)) {
+        if (job->finished && now - job->finished_at > JOB_KEPT)
+            g_hash_table_iter_remove(&iter);
+    }
+}
+
 static WebJob *
 job_start(WebRequest *req)
 {
@@ -193,6 +226,7 @@ job_start(WebRequest *req)
     job->login = g_strdup(req->session->login);
     job->state = g_strdup("preparing");
     g_mutex_lock(&req->server->jobs_lock);
+    sweep_jobs(req->server);
     g_hash_table_insert(req->server->jobs, job->id, job);
     g_mutex_unlock(&req->server->jobs_lock);
     return job;
@@ -274,6 +308,8 @@ job_update(WebServer *server, const char *id, const char *state, guint done,
         if (error)
             job->error = g_strdup(error);
         job->finished = finished;
+        if (finished)
+            job->finished_at = g_get_monotonic_time();
     }
     g_mutex_unlock(&server->jobs_lock);
 }

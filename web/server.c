@@ -526,6 +526,7 @@ web_server_free(WebServer *server)
     if (server->soup)
         soup_server_disconnect(server->soup);
     g_thread_pool_free(server->senders, FALSE, TRUE);
+    web_uploads_discard(server);
     g_clear_object(&server->soup);
     g_hash_table_unref(server->sessions);
     g_hash_table_unref(server->failures);

@@ -34,6 +34,7 @@ typedef struct {
     gint64 mail_id;
     char *error;
     gboolean finished;
+    gint64 finished_at; /* monotonic microseconds */
 } WebJob;
 
 struct _WebServer {
@@ -108,6 +109,7 @@ void web_api_upload(WebRequest *req);
 void web_api_send(WebRequest *req);
 void web_api_job(WebRequest *req);
 void web_upload_free(WebUpload *upload);
+void web_uploads_discard(WebServer *server);
 void web_job_free(WebJob *job);
 void web_send_thread(gpointer task, gpointer server);
 
