@@ -103,11 +103,26 @@ async function history(page) {
     const other = await browser.newContext({ locale: "en-US" });
     const page2 = await other.newPage();
     await signIn(page2, cfg.otherLogin, cfg.otherPassword);
+    seen.otherLanguage = await page2.getAttribute("html", "lang");
+    seen.otherOutbox = await page2.isVisible("#nav-outbox");
     const mine = seen.mails;
     await history(page2);
     seen.otherMails = seen.mails;
     seen.otherEmpty = await page2.locator("#mails .empty").count();
     seen.mails = mine;
+
+    const admin = await (await browser.newContext()).newPage();
+    await signIn(admin, cfg.adminLogin, cfg.adminPassword);
+    await admin.click("#nav-outbox");
+    await admin.waitForSelector("#outbox tbody tr");
+    seen.outbox = await admin.locator("#outbox tbody tr").evaluateAll(
+      (rows) => rows.map((r) => ({
+        id: r.dataset.id, state: r.querySelector(".state").className })));
+    await admin.locator("#outbox tbody tr button").nth(1).click();
+    await admin.waitForSelector("#outbox tbody .state-cancelled, " +
+                                "#outbox tbody:empty", { state: "attached" });
+    await admin.screenshot({ path: cfg.artefacts + "/web-outbox.png",
+                             fullPage: true });
   } finally {
     await browser.close();
   }

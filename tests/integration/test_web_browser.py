@@ -106,6 +106,10 @@ class BrowserTest(unittest.TestCase):
         for login in ("alice", "dora"):
             box.run("user", "add", login, "--role", "sender", check=0)
             set_password(box, login, "Passwort-" + login)
+        set_password(box, "root", "Passwort-root")
+        # waits in the outbox for the administrator
+        box.run("send", "--to", "spaeter@werk.example", "--subject",
+                "Wartet", "--body", "x", "--queue-only", check=0)
 
     @classmethod
     def tearDownClass(cls):
@@ -123,6 +127,7 @@ class BrowserTest(unittest.TestCase):
             "artefacts": os.path.abspath(ARTEFACTS), "docx": self.docx,
             "login": "alice", "password": "Passwort-alice",
             "otherLogin": "dora", "otherPassword": "Passwort-dora",
+            "adminLogin": "root", "adminPassword": "Passwort-root",
             "listText": "team geh", "listName": "8d-team-gehaeuse",
             "personText": "prufer", "personName": "Petra Prüfer",
             "record": RECORD, "recordText": "0042",
@@ -184,7 +189,16 @@ class BrowserTest(unittest.TestCase):
 
         self.assertEqual(seen["otherMails"], [], "dora reads only her own")
         self.assertEqual(seen["otherEmpty"], 1)
-        for name in ("web-compose.png", "web-history.png"):
+        self.assertEqual(seen["otherLanguage"], "en", "from the browser")
+        self.assertFalse(seen["otherOutbox"], "for administrators only")
+
+        # the administrator's outbox: the queued mail, cancelled there
+        self.assertEqual(len(seen["outbox"]), 1)
+        self.assertIn("state-queued", seen["outbox"][0]["state"])
+        self.assertEqual(self.box.sql(
+            "SELECT state FROM outbox WHERE mail_id = ?",
+            int(seen["outbox"][0]["id"])), [("cancelled",)])
+        for name in ("web-compose.png", "web-history.png", "web-outbox.png"):
             path = os.path.join(ARTEFACTS, name)
             with open(path, "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
