@@ -368,6 +368,7 @@ caqmail_json_mails(CaqmailContext *context, const char *record,
 static GMimeMessage *
 load_message(CqSession *s, gint64 id, GError **error)
 {
+    cq_mime_init();
     g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
     if (!cq_mail_write_raw(s, id, mem, error))
         return NULL;

@@ -100,7 +100,12 @@ class WebCase(unittest.TestCase):
         setup_users(cls.box)
         if cls.config != WEB_CONFIG:
             cls.box.write_config(cls.config)
+        cls.prepare(cls.box)
         cls.server = Server(cls.box)
+
+    @classmethod
+    def prepare(cls, box):
+        """What happens before the server starts."""
 
     @classmethod
     def tearDownClass(cls):
@@ -547,6 +552,26 @@ class OutboxTest(WebCase):
         rows = self.box.sql("SELECT state FROM outbox WHERE mail_id = ?",
                             mail_id)
         self.assertEqual(rows, [(state,)])
+
+
+class FreshServerTest(WebCase):
+    """The first request of a new server reads a mail that the command
+    line sent."""
+
+    @classmethod
+    def prepare(cls, box):
+        box.run("send", "--to", "list:8d-team", "--subject", "Über CLI",
+                "--body", "Grüße von der Kommandozeile", "--record", RECORD,
+                check=0)
+
+    def test_read_first(self):
+        c = self.client("root")
+        mails = c.get("/api/records/%s/mails" % RECORD).json()
+        self.assertEqual([m["subject"] for m in mails], ["Über CLI"])
+        detail = c.get("/api/mails/%d" % mails[0]["id"]).json()
+        self.assertEqual(detail["text"].rstrip("\n"),
+                         "Grüße von der Kommandozeile")
+        self.assertEqual(len(detail["recipients"]), 3)
 
 
 class PageTest(WebCase):
