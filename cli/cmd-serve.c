@@ -17,7 +17,8 @@ static int
 serve(CqCli *cli, const char *address, gint64 port)
 {
     g_autoptr(GError) error = NULL;
-    WebServer *server = web_server_new(cli->config, cli->config_path, address, port, &error);
+    WebServer *server =
+        web_server_new(cli->config, cli->config_path, address, port, &error);
 
     if (server == NULL)
         return cli_fail(cli, error);

@@ -37,8 +37,8 @@ web_api_catalog(WebRequest *req)
         web_reply_message(req, 400, "invalid", "give the search text as q");
         return;
     }
-    char *json = caqmail_json_catalog_search(req->user, q, limit_of(req),
-                                             &error);
+    char *json =
+        caqmail_json_catalog_search(req->user, q, limit_of(req), &error);
     web_reply_view(req, json, error);
 }
 
@@ -55,9 +55,9 @@ void
 web_api_documents(WebRequest *req)
 {
     g_autoptr(GError) error = NULL;
-    char *json = caqmail_json_documents(req->user, web_query(req, "q"),
-                                        web_query(req, "record"),
-                                        limit_of(req), &error);
+    char *json =
+        caqmail_json_documents(req->user, web_query(req, "q"),
+                               web_query(req, "record"), limit_of(req), &error);
     web_reply_view(req, json, error);
 }
 
@@ -80,9 +80,9 @@ web_api_record_mails(WebRequest *req)
 void
 web_api_outbox(WebRequest *req)
 {
-    static const char *const waiting[] = {
-        "queued", "sending", "deferred", "uncertain", "failed",
-        "partly-sent", NULL};
+    static const char *const waiting[] = {"queued",    "sending", "deferred",
+                                          "uncertain", "failed",  "partly-sent",
+                                          NULL};
     g_autoptr(GError) error = NULL;
     const char *state = web_query(req, "state");
     const char *one[] = {state, NULL};
@@ -119,8 +119,8 @@ web_api_mail_raw(WebRequest *req)
         web_reply_error(req, error);
         return;
     }
-    g_autofree char *name = g_strdup_printf("mail-%" G_GINT64_FORMAT ".eml",
-                                            id);
+    g_autofree char *name =
+        g_strdup_printf("mail-%" G_GINT64_FORMAT ".eml", id);
     web_reply_bytes(req, "message/rfc822", name, raw);
 }
 
@@ -144,15 +144,14 @@ web_api_mail_attachment(WebRequest *req)
         return;
     }
     /* never shown by the browser itself: an HTML file is a download */
-    web_reply_bytes(req, g_str_has_prefix(type, "text/html")
-                             ? "application/octet-stream"
-                             : type,
-                    name, bytes);
+    web_reply_bytes(
+        req,
+        g_str_has_prefix(type, "text/html") ? "application/octet-stream" : type,
+        name, bytes);
 }
 
 static void
-act(WebRequest *req,
-    gboolean (*action)(CaqmailContext *, gint64, GError **))
+act(WebRequest *req, gboolean (*action)(CaqmailContext *, gint64, GError **))
 {
     g_autoptr(GError) error = NULL;
     gint64 id = 0;

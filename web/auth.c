@@ -220,15 +220,15 @@ try_login(WebRequest *req, const char *login, const char *password)
         g_autofree char *after = g_strdup_printf(
             "%" G_GINT64_FORMAT, req->server->config->web.login_lockout);
         soup_message_headers_replace(
-            soup_server_message_get_response_headers(req->msg),
-            "Retry-After", after);
+            soup_server_message_get_response_headers(req->msg), "Retry-After",
+            after);
         log_sign_in(req, login, "locked");
         web_reply_message(req, 429, "locked",
                           "too many failed sign-ins: try again later");
         return;
     }
-    g_autoptr(CaqmailContext) user = caqmail_context_sign_in(
-        req->server->context, login, password, &error);
+    g_autoptr(CaqmailContext) user =
+        caqmail_context_sign_in(req->server->context, login, password, &error);
     if (user == NULL) {
         count_failure(req->server, keys);
         log_sign_in(req, login, "refused");
@@ -250,10 +250,10 @@ web_api_login(WebRequest *req)
     JsonObject *o = web_request_object(req, &root);
     if (o == NULL)
         return;
-    const char *login = json_object_get_string_member_with_default(
-        o, "login", NULL);
-    const char *password = json_object_get_string_member_with_default(
-        o, "password", NULL);
+    const char *login =
+        json_object_get_string_member_with_default(o, "login", NULL);
+    const char *password =
+        json_object_get_string_member_with_default(o, "password", NULL);
     if (login == NULL || password == NULL || *login == '\0') {
         web_reply_message(req, 400, "invalid",
                           "give \"login\" and \"password\" as strings");

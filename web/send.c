@@ -12,7 +12,7 @@
 typedef struct {
     char *job_id;
     char *login;
-    char *request; /* the send request, uploads replaced by their files */
+    char *request;   /* the send request, uploads replaced by their files */
     GPtrArray *dirs; /* upload folders to remove afterwards */
 } SendTask;
 
@@ -61,9 +61,8 @@ static gboolean
 name_acceptable(const char *name, GError **error)
 {
     gboolean ok = name != NULL && *name != '\0' && strlen(name) <= MAX_NAME &&
-                  g_utf8_validate(name, -1, NULL) &&
-                  strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-                  strpbrk(name, "/\\") == NULL;
+                  g_utf8_validate(name, -1, NULL) && strcmp(name, ".") != 0 &&
+                  strcmp(name, "..") != 0 && strpbrk(name, "/\\") == NULL;
 
     for (const char *p = name; ok && *p; p++)
         ok = (guchar)*p >= ' ' && *p != 0x7f;
@@ -87,15 +86,14 @@ save_upload(WebRequest *req, const char *name, GError **error)
 
     if (body->length > req->server->config->web.max_upload_size) {
         g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_TOO_LARGE,
-                    "file '%s': over the limit of %" G_GINT64_FORMAT
-                    " bytes",
+                    "file '%s': over the limit of %" G_GINT64_FORMAT " bytes",
                     name, req->server->config->web.max_upload_size);
         return NULL;
     }
     if (g_mkdir(dir, 0700) != 0 ||
         !g_file_set_contents_full(path, body->data ? body->data : "",
-                                  body->length, G_FILE_SET_CONTENTS_NONE,
-                                  0600, error)) {
+                                  body->length, G_FILE_SET_CONTENTS_NONE, 0600,
+                                  error)) {
         g_clear_error(error);
         g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_IO,
                     "file '%s': could not be stored", name);
@@ -149,8 +147,8 @@ static gboolean
 resolve_upload(WebRequest *req, JsonObject *item, GPtrArray *dirs,
                GError **error)
 {
-    const char *id = json_object_get_string_member_with_default(
-        item, "upload", NULL);
+    const char *id =
+        json_object_get_string_member_with_default(item, "upload", NULL);
     WebUpload *u = id ? g_hash_table_lookup(req->server->uploads, id) : NULL;
 
     if (!json_object_has_member(item, "upload"))
@@ -168,13 +166,11 @@ resolve_upload(WebRequest *req, JsonObject *item, GPtrArray *dirs,
 }
 
 static gboolean
-resolve_uploads(WebRequest *req, JsonObject *o, GPtrArray *dirs,
-                GError **error)
+resolve_uploads(WebRequest *req, JsonObject *o, GPtrArray *dirs, GError **error)
 {
     JsonNode *node = json_object_get_member(o, "attachments");
-    JsonArray *a = node && JSON_NODE_HOLDS_ARRAY(node)
-                       ? json_node_get_array(node)
-                       : NULL;
+    JsonArray *a =
+        node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
 
     for (guint i = 0; a && i < json_array_get_length(a); i++) {
         JsonNode *item = json_array_get_element(a, i);
@@ -200,7 +196,9 @@ to_text(JsonNode *root)
     return json_generator_to_data(gen, NULL);
 }
 
-#define JOB_KEPT (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC) /* finished jobs, for the page */
+#define JOB_KEPT                                                               \
+    (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC) /* finished jobs, for the page  \
+                                                */
 
 /* Forgets jobs finished long ago; the caller holds the lock. */
 static void
@@ -240,8 +238,7 @@ forget_uploads(WebServer *server, GPtrArray *dirs)
 
     g_hash_table_iter_init(&iter, server->uploads);
     while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&u)) {
-        if (g_ptr_array_find_with_equal_func(dirs, u->dir, g_str_equal,
-                                             NULL))
+        if (g_ptr_array_find_with_equal_func(dirs, u->dir, g_str_equal, NULL))
             g_hash_table_iter_remove(&iter);
     }
 }
@@ -319,8 +316,7 @@ on_progress(const char *state, guint done, guint total, gint64 mail_id,
             void *data)
 {
     Progress *p = data;
-    job_update(p->server, p->job_id, state, done, total, mail_id, NULL,
-               FALSE);
+    job_update(p->server, p->job_id, state, done, total, mail_id, NULL, FALSE);
 }
 
 static void
@@ -346,8 +342,8 @@ send_as_user(WebServer *server, SendTask *task, Progress *progress,
         own ? caqmail_context_for_user(own, task->login, error) : NULL;
 
     return user != NULL &&
-           caqmail_send_json(user, task->request, FALSE, on_progress,
-                             progress, mail_id, state, error);
+           caqmail_send_json(user, task->request, FALSE, on_progress, progress,
+                             mail_id, state, error);
 }
 
 void
@@ -363,8 +359,8 @@ web_send_thread(gpointer data, gpointer user_data)
     if (send_as_user(server, task, &progress, &mail_id, &state, &error))
         job_update(server, task->job_id, state, 0, 0, mail_id, NULL, TRUE);
     else
-        job_update(server, task->job_id, "error", 0, 0, mail_id,
-                   error->message, TRUE);
+        job_update(server, task->job_id, "error", 0, 0, mail_id, error->message,
+                   TRUE);
     for (guint i = 0; i < task->dirs->len; i++)
         remove_upload_dir(task->dirs->pdata[i]);
     g_ptr_array_unref(task->dirs);

@@ -37,8 +37,7 @@ static const Route routes[] = {
      ROUTE_AUTH | ROUTE_CSRF},
     {"GET", "/api/mails/*", web_api_mail, ROUTE_AUTH},
     {"GET", "/api/mails/*/raw", web_api_mail_raw, ROUTE_AUTH},
-    {"GET", "/api/mails/*/attachments/*", web_api_mail_attachment,
-     ROUTE_AUTH},
+    {"GET", "/api/mails/*/attachments/*", web_api_mail_attachment, ROUTE_AUTH},
     {"GET", "/api/history/verify", web_api_verify, ROUTE_AUTH},
 };
 
@@ -107,8 +106,7 @@ status_of(const GError *error, const char **code)
         {CAQMAIL_ERROR_TEMPFAIL, 503, "unavailable"},
         {CAQMAIL_ERROR_PERMFAIL, 409, "refused"},
     };
-    for (guint i = 0;
-         error->domain == CAQMAIL_ERROR && i < G_N_ELEMENTS(map);
+    for (guint i = 0; error->domain == CAQMAIL_ERROR && i < G_N_ELEMENTS(map);
          i++) {
         if (map[i].error == error->code) {
             *code = map[i].code;
@@ -147,26 +145,24 @@ web_require(WebRequest *req, const char *permission, const char *what)
 {
     if (caqmail_context_may(req->user, permission))
         return TRUE;
-    g_autofree char *m = g_strdup_printf(
-        "user '%s' may not %s (needs permission '%s')",
-        caqmail_context_get_login(req->user), what, permission);
+    g_autofree char *m =
+        g_strdup_printf("user '%s' may not %s (needs permission '%s')",
+                        caqmail_context_get_login(req->user), what, permission);
     web_reply_message(req, 403, "forbidden", m);
     return FALSE;
 }
 
 void
-web_reply_bytes(WebRequest *req, const char *content_type,
-                const char *filename, GBytes *bytes)
+web_reply_bytes(WebRequest *req, const char *content_type, const char *filename,
+                GBytes *bytes)
 {
-    SoupMessageHeaders *h =
-        soup_server_message_get_response_headers(req->msg);
+    SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);
     soup_server_message_set_status(req->msg, 200, NULL);
     soup_message_headers_set_content_type(h, content_type, NULL);
     if (filename != NULL) {
         GHashTable *params = g_hash_table_new(g_str_hash, g_str_equal);
         g_hash_table_insert(params, (gpointer) "filename", (gpointer)filename);
-        soup_message_headers_set_content_disposition(h, "attachment",
-                                                     params);
+        soup_message_headers_set_content_disposition(h, "attachment", params);
         g_hash_table_unref(params);
     }
     soup_message_headers_replace(h, "Cache-Control", "no-store");
@@ -248,8 +244,7 @@ log_request(WebRequest *req)
     CqEvent *ev = cq_event_begin(CQ_LOG_INFO, "http");
     cq_event_add(ev, "method", soup_server_message_get_method(req->msg));
     cq_event_add(ev, "path", req->path);
-    cq_event_addf(ev, "status", "%u",
-                  soup_server_message_get_status(req->msg));
+    cq_event_addf(ev, "status", "%u", soup_server_message_get_status(req->msg));
     cq_event_add(ev, "user", req->session ? req->session->login : NULL);
     cq_event_add(ev, "client", soup_server_message_get_remote_host(req->msg));
     cq_event_end(ev);
@@ -285,8 +280,7 @@ static void
 handle_api(SoupServer *soup, SoupServerMessage *msg, const char *path,
            GHashTable *query, gpointer data)
 {
-    WebRequest req = {.server = data, .msg = msg, .path = path,
-                      .query = query};
+    WebRequest req = {.server = data, .msg = msg, .path = path, .query = query};
     g_auto(GStrv) parts = g_strsplit(path, "/", -1);
     const char *method = soup_server_message_get_method(msg);
     gboolean path_known = FALSE;
@@ -359,8 +353,8 @@ handle_early(SoupServer *soup, SoupServerMessage *msg, const char *path,
     WebServer *server = data;
     SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
     gboolean upload = strcmp(path, "/api/uploads") == 0;
-    goffset limit = upload ? server->config->web.max_upload_size
-                           : MAX_JSON_BODY;
+    goffset limit =
+        upload ? server->config->web.max_upload_size : MAX_JSON_BODY;
 
     if (soup_message_headers_get_encoding(h) == SOUP_ENCODING_CHUNKED &&
         upload) {
@@ -392,8 +386,8 @@ parse_proxies(WebServer *server, GError **error)
     for (guint i = 0; items[i]; i++) {
         if (*items[i] == '\0')
             continue;
-        GInetAddressMask *mask = g_inet_address_mask_new_from_string(
-            items[i], NULL);
+        GInetAddressMask *mask =
+            g_inet_address_mask_new_from_string(items[i], NULL);
         if (mask == NULL) {
             g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_CONFIG,
                         "[web] trusted_proxies: '%s' is not an address or "
@@ -479,8 +473,8 @@ setup(WebServer *server, const char *address, gint64 port, GError **error)
         return FALSE;
     if (g_mkdir_with_parents(server->config->web.upload_dir, 0700) != 0) {
         g_set_error(error, CAQMAIL_ERROR, CAQMAIL_ERROR_IO,
-                    "[web] upload_dir '%s': %s",
-                    server->config->web.upload_dir, g_strerror(errno));
+                    "[web] upload_dir '%s': %s", server->config->web.upload_dir,
+                    g_strerror(errno));
         return FALSE;
     }
     soup_server_add_early_handler(server->soup, "/api", handle_early, server,
@@ -499,8 +493,8 @@ web_server_new(const CqConfig *config, const char *config_path,
     server->config_path = g_strdup(config_path);
     g_resources_register(cq_web_get_resource());
     server->config = config;
-    server->sessions = g_hash_table_new_full(
-        g_str_hash, g_str_equal, NULL, (GDestroyNotify)web_session_free);
+    server->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                             (GDestroyNotify)web_session_free);
     server->failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                              web_failures_free);
     server->uploads = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
@@ -508,8 +502,8 @@ web_server_new(const CqConfig *config, const char *config_path,
     server->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                          (GDestroyNotify)web_job_free);
     g_mutex_init(&server->jobs_lock);
-    server->senders = g_thread_pool_new(web_send_thread, server, 4, FALSE,
-                                        NULL);
+    server->senders =
+        g_thread_pool_new(web_send_thread, server, 4, FALSE, NULL);
     if (!setup(server, address ? address : config->web.address,
                port >= 0 ? port : config->web.port, error)) {
         web_server_free(server);

@@ -13,14 +13,14 @@
 typedef struct {
     char *token; /* the cookie's value */
     char *login;
-    char *csrf;  /* sent back in X-CSRF-Token with every change */
+    char *csrf;     /* sent back in X-CSRF-Token with every change */
     gint64 expires; /* monotonic microseconds; renewed on use */
 } WebSession;
 
 typedef struct {
     char *id;
     char *login;
-    char *dir;  /* private folder holding the file */
+    char *dir; /* private folder holding the file */
     char *path;
     char *name;
     gint64 size;
@@ -38,9 +38,9 @@ typedef struct {
 } WebJob;
 
 struct _WebServer {
-    const CqConfig *config;    /* the [web] settings */
-    char *config_path;         /* for the contexts of send threads */
-    CaqmailContext *context;   /* the server's own, in the main thread */
+    const CqConfig *config;  /* the [web] settings */
+    char *config_path;       /* for the contexts of send threads */
+    CaqmailContext *context; /* the server's own, in the main thread */
     SoupServer *soup;
     gboolean tls;
     GHashTable *sessions; /* token -> WebSession */
@@ -49,7 +49,7 @@ struct _WebServer {
     GHashTable *jobs;     /* id -> WebJob, shared with send threads */
     GMutex jobs_lock;
     GThreadPool *senders;
-    GPtrArray *proxies;   /* of GInetAddressMask: may sign users in */
+    GPtrArray *proxies; /* of GInetAddressMask: may sign users in */
 };
 
 typedef struct {
@@ -78,8 +78,7 @@ void web_security_headers(SoupServerMessage *msg);
 JsonObject *web_request_object(WebRequest *req, JsonNode **root);
 const char *web_query(WebRequest *req, const char *name);
 /* Fails with 403 unless the user holds @permission ("send", ...). */
-gboolean web_require(WebRequest *req, const char *permission,
-                     const char *what);
+gboolean web_require(WebRequest *req, const char *permission, const char *what);
 gboolean web_param_id(WebRequest *req, guint index, gint64 *id);
 
 /* Sessions, sign-in and CSRF (auth.c). */

@@ -54,14 +54,12 @@ hash_password(const char *password, GError **error)
 }
 
 static gboolean
-store_hash(CqStore *store, const char *login, const char *hash,
-           GError **error)
+store_hash(CqStore *store, const char *login, const char *hash, GError **error)
 {
-    CqStmt *stmt = cq_store_stmt(
-        store,
-        "DELETE FROM user_password WHERE user_id ="
-        " (SELECT id FROM app_user WHERE login = ?)",
-        error);
+    CqStmt *stmt = cq_store_stmt(store,
+                                 "DELETE FROM user_password WHERE user_id ="
+                                 " (SELECT id FROM app_user WHERE login = ?)",
+                                 error);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_text(stmt, 1, login);
@@ -159,8 +157,8 @@ cq_password_check(CqStore *store, const char *login, const char *password,
     }
     if (password != NULL && strlen(password) <= MAX_PASSWORD) {
         if (hash != NULL)
-            ok = crypto_pwhash_str_verify(hash, password,
-                                          strlen(password)) == 0;
+            ok =
+                crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
         else
             g_free(hash_password(password, NULL)); /* the same cost */
     }

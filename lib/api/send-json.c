@@ -36,8 +36,7 @@ invalid(GError **error, const char *member, const char *expected)
 
 /* The strings of the list @member (absent or null: none), NULL-ended. */
 static gboolean
-string_list(JsonObject *o, const char *member, GPtrArray *out,
-            GError **error)
+string_list(JsonObject *o, const char *member, GPtrArray *out, GError **error)
 {
     JsonNode *node = json_object_get_member(o, member);
     if (node == NULL || JSON_NODE_HOLDS_NULL(node))
@@ -69,8 +68,7 @@ optional_string(JsonObject *o, const char *member, const char **out,
 }
 
 static gboolean
-optional_bool(JsonObject *o, const char *member, gboolean *out,
-              GError **error)
+optional_bool(JsonObject *o, const char *member, gboolean *out, GError **error)
 {
     JsonNode *node = json_object_get_member(o, member);
     *out = FALSE;
@@ -113,8 +111,8 @@ static gboolean
 add_file(const CqConfig *config, CqSession *s, Draft *d, JsonNode *node,
          GError **error)
 {
-    JsonObject *f = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
-                                                 : NULL;
+    JsonObject *f =
+        JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
     const char *path = NULL, *name = NULL, *doc = NULL;
     gboolean pdf = FALSE;
     gint64 max = config->message.max_attachment_size;
@@ -136,8 +134,7 @@ add_file(const CqConfig *config, CqSession *s, Draft *d, JsonNode *node,
             return FALSE;
         a = cq_document_attach(s, d->message, doc, d->spool, max, error);
     } else {
-        a = cq_message_add_attachment(d->message, path, name, NULL, max,
-                                      error);
+        a = cq_message_add_attachment(d->message, path, name, NULL, max, error);
     }
     guint index = d->message->attachments->len - 1;
     if (a != NULL && pdf)
@@ -167,9 +164,8 @@ static gboolean
 has_document(JsonObject *o)
 {
     JsonNode *node = json_object_get_member(o, "attachments");
-    JsonArray *a = node && JSON_NODE_HOLDS_ARRAY(node)
-                       ? json_node_get_array(node)
-                       : NULL;
+    JsonArray *a =
+        node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
     for (guint i = 0; a && i < json_array_get_length(a); i++) {
         JsonNode *item = json_array_get_element(a, i);
         if (JSON_NODE_HOLDS_OBJECT(item) &&
@@ -187,8 +183,8 @@ compose(const CqConfig *config, CqSession *s, JsonObject *o, Draft *d,
 
     if (!cq_session_require(s, CQ_PERM_SEND, "send mail", error))
         return FALSE;
-    d->message = cq_message_new(has_document(o) ? CQ_ORIGIN_DOCUMENT
-                                                : CQ_ORIGIN_MANUAL);
+    d->message =
+        cq_message_new(has_document(o) ? CQ_ORIGIN_DOCUMENT : CQ_ORIGIN_MANUAL);
     d->pdf = g_array_new(FALSE, FALSE, sizeof(guint));
     g_autofree char *from = cq_resolve_default_sender(s, config);
     return optional_string(o, "subject", &subject, error) &&
@@ -196,8 +192,7 @@ compose(const CqConfig *config, CqSession *s, JsonObject *o, Draft *d,
            optional_string(o, "record", &record, error) &&
            cq_message_set_from(d->message, from, error) &&
            add_recipients(s, d->message, o, error) &&
-           cq_message_set_subject(d->message, subject ? subject : "",
-                                  error) &&
+           cq_message_set_subject(d->message, subject ? subject : "", error) &&
            cq_message_set_text(d->message, text ? text : "", error) &&
            (record == NULL || *record == '\0' ||
             cq_message_set_record(d->message, record, error)) &&
@@ -206,8 +201,8 @@ compose(const CqConfig *config, CqSession *s, JsonObject *o, Draft *d,
 }
 
 static void
-report(CaqmailSendProgress progress, void *data, const char *state,
-       guint done, guint total, gint64 mail_id)
+report(CaqmailSendProgress progress, void *data, const char *state, guint done,
+       guint total, gint64 mail_id)
 {
     if (progress != NULL)
         progress(state, done, total, mail_id, data);
@@ -257,8 +252,7 @@ store_and_deliver(const CqConfig *config, CqSession *s, Draft *d,
     CqDeliverOptions options = cq_deliver_options_from_config(config);
     CqDeliverStats stats = {0};
     options.only_mail = *mail_id;
-    if (!cq_outbox_deliver(s, transport, &options, &stats, NULL, NULL,
-                           error))
+    if (!cq_outbox_deliver(s, transport, &options, &stats, NULL, NULL, error))
         return FALSE;
     *state = g_strdup(final_state(&stats));
     return TRUE;

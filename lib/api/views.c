@@ -59,8 +59,7 @@ require_reader(CqSession *s, GError **error)
     if (cq_session_may(s, CQ_PERM_READ_OWN) ||
         cq_session_may(s, CQ_PERM_READ_ALL))
         return TRUE;
-    return cq_session_require(s, CQ_PERM_READ_OWN, "read the history",
-                              error);
+    return cq_session_require(s, CQ_PERM_READ_OWN, "read the history", error);
 }
 
 /* Lower is better: the name or identifier starting with the text, then
@@ -148,8 +147,8 @@ caqmail_json_catalog_search(CaqmailContext *context, const char *text,
         if (e->kind == CQ_CATALOG_ORGANISATION)
             continue;
         const char *name = cq_entry_get(e, "name");
-        Ranked r = {e, rank(e, folded), g_utf8_collate_key(name ? name : "",
-                                                         -1)};
+        Ranked r = {e, rank(e, folded),
+                    g_utf8_collate_key(name ? name : "", -1)};
         g_array_append_val(ranked, r);
     }
     g_array_sort(ranked, compare_ranked);
@@ -188,8 +187,8 @@ typedef struct {
 /* At most @limit items of @list (taken) with every word of @text in
  * their texts, as a JSON list. */
 static char *
-search_view(GPtrArray *list, const char *text, guint limit,
-            const Searched *how, GError **error)
+search_view(GPtrArray *list, const char *text, guint limit, const Searched *how,
+            GError **error)
 {
     if (list == NULL) {
         cq_api_fail(error);
@@ -238,8 +237,8 @@ caqmail_json_records(CaqmailContext *context, const char *text, guint limit,
 {
     static const Searched how = {record_texts, record_write};
     CqSession *s = session_of(context, error);
-    return search_view(s ? cq_record_list(s, error) : NULL, text, limit,
-                       &how, error);
+    return search_view(s ? cq_record_list(s, error) : NULL, text, limit, &how,
+                       error);
 }
 
 static void
@@ -339,8 +338,7 @@ caqmail_json_mails(CaqmailContext *context, const char *record,
                    const char *const *states, guint limit, GError **error)
 {
     CqSession *s = session_of(context, error);
-    CqMailFilter filter = {.record = record, .states = states,
-                           .limit = limit};
+    CqMailFilter filter = {.record = record, .states = states, .limit = limit};
     g_autoptr(GPtrArray) mails = NULL;
 
     if (s == NULL || !require_reader(s, error) ||
@@ -377,8 +375,7 @@ load_message(CqSession *s, gint64 id, GError **error)
     GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
     if (msg == NULL)
         g_set_error(error, CQ_ERROR, CQ_ERROR_FAILED,
-                    "mail %" G_GINT64_FORMAT ": stored message unreadable",
-                    id);
+                    "mail %" G_GINT64_FORMAT ": stored message unreadable", id);
     return msg;
 }
 
@@ -408,8 +405,7 @@ part_bytes(GMimePart *part)
     g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
     if (content != NULL)
         g_mime_data_wrapper_write_to_stream(content, mem);
-    GByteArray *array = g_mime_stream_mem_get_byte_array(
-        GMIME_STREAM_MEM(mem));
+    GByteArray *array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
     return g_bytes_new(array->data, array->len);
 }
 
@@ -421,11 +417,11 @@ part_text(GMimePart *part)
     g_autoptr(GBytes) bytes = part_bytes(part);
     gsize len = 0;
     const char *data = g_bytes_get_data(bytes, &len);
-    const char *charset = g_mime_object_get_content_type_parameter(
-        GMIME_OBJECT(part), "charset");
+    const char *charset =
+        g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
     if (charset && g_ascii_strcasecmp(charset, "utf-8") != 0) {
-        char *converted = g_convert(data, len, "UTF-8", charset, NULL, NULL,
-                                    NULL);
+        char *converted =
+            g_convert(data, len, "UTF-8", charset, NULL, NULL, NULL);
         if (converted)
             return converted;
     }
@@ -444,7 +440,6 @@ unix_lines(char *text)
     *out = '\0';
     return text;
 }
-
 
 static void
 describe_entries(JsonBuilder *b, GPtrArray *entries)

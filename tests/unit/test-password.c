@@ -113,8 +113,8 @@ test_check(Fixture *f, gconstpointer data)
     const struct {
         const char *login, *password;
     } wrong[] = {
-        {"alice", "Apfelbaum-43"}, {"alice", ""},  {"bob", "Apfelbaum-42"},
-        {"niemand", "Apfelbaum-42"}, {"", "x"},    {"al ice", "Apfelbaum-42"},
+        {"alice", "Apfelbaum-43"},   {"alice", ""}, {"bob", "Apfelbaum-42"},
+        {"niemand", "Apfelbaum-42"}, {"", "x"},     {"al ice", "Apfelbaum-42"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(wrong); i++) {
         g_autoptr(GError) e = NULL;
@@ -135,16 +135,16 @@ static void
 test_who_may_set(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_assert_true(cq_password_set(f->alice, "alice", "Eigenes-Passwort",
-                                  &error));
+    g_assert_true(
+        cq_password_set(f->alice, "alice", "Eigenes-Passwort", &error));
     g_assert_no_error(error);
-    g_assert_false(cq_password_set(f->alice, "bob", "Fremdes-Passwort",
-                                   &error));
+    g_assert_false(
+        cq_password_set(f->alice, "bob", "Fremdes-Passwort", &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_PERMISSION);
     g_clear_error(&error);
     g_assert_null(stored_hash(f, "bob"));
-    g_assert_false(cq_password_set(f->admin, "niemand", "Passwort-123",
-                                   &error));
+    g_assert_false(
+        cq_password_set(f->admin, "niemand", "Passwort-123", &error));
     g_assert_error(error, CQ_ERROR, CQ_ERROR_NOT_FOUND);
 }
 
