@@ -226,7 +226,9 @@ class CsrfTest(WebCase):
 class CatalogTest(WebCase):
 
     def search(self, client, q, limit=None):
-        path = "/api/catalog?q=" + urllib.parse.quote(q) + ("&limit=%d" % limit if limit else "")
+        path = "/api/catalog?q=" + urllib.parse.quote(q)
+        if limit:
+            path += "&limit=%d" % limit
         res = client.get(path)
         self.assertEqual(res.status, 200, res.body)
         return res.json()

@@ -241,8 +241,9 @@ function collect() {
     copy_to_me: $("copy-to-me").checked,
     subject: $("subject").value, text: $("body").value,
     record: $("record").value.trim() || null,
-    attachments: state.uploads.map((u) => u.upload
-      ? { upload: u.upload, pdf: u.pdf } : { document: u.document, pdf: u.pdf }),
+    attachments: state.uploads.map((u) => (u.upload
+      ? { upload: u.upload, pdf: u.pdf }
+      : { document: u.document, pdf: u.pdf })),
   };
 }
 
