@@ -177,6 +177,14 @@ web_request_object(WebRequest *req, JsonNode **root)
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) error = NULL;
 
+    const char *type = soup_message_headers_get_content_type(
+        soup_server_message_get_request_headers(req->msg), NULL);
+    if (g_strcmp0(type, "application/json") != 0) {
+        /* no form of another site can send this type without asking */
+        web_reply_message(req, 415, "invalid",
+                          "send the body as application/json");
+        return NULL;
+    }
     if (body->length > MAX_JSON_BODY) {
         web_reply_message(req, 413, "too-large", "request body too large");
         return NULL;

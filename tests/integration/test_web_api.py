@@ -166,6 +166,13 @@ class SignInTest(WebCase):
         self.assertEqual(c.get("/api/session").status, 401)
         self.assertEqual(c.get("/api/catalog?q=mu").status, 401)
 
+    def test_login_only_as_json(self):
+        c = Client(self.server)
+        res = c.post("/api/login", b"login=alice&password=Apfelbaum-42",
+                     content_type="application/x-www-form-urlencoded")
+        self.assertEqual(res.status, 415)
+        self.assertNotIn("Set-Cookie", res.headers)
+
     def test_malformed_login(self):
         c = Client(self.server)
         self.assertEqual(c.post("/api/login", b"{nope").status, 400)
