@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 static gboolean json_output;
 static char **roles;
@@ -255,13 +257,27 @@ run_roles(CqCli *cli, int argc, char **argv)
     return EX_OK;
 }
 
-/* The first line of standard input, without its line end. */
+/* The first line of standard input, without its line end; from a
+ * terminal, asked for and not echoed. */
 static char *
 read_password_line(GError **error)
 {
     char buf[1100];
+    struct termios old, quiet;
+    gboolean tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
 
-    if (fgets(buf, sizeof buf, stdin) == NULL) {
+    if (tty) {
+        fputs("Password: ", stderr);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *line = fgets(buf, sizeof buf, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (line == NULL) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT,
                     "password: nothing on standard input");
         return NULL;
