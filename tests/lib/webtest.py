@@ -34,6 +34,8 @@ class Server:
         self.host, self.port = parts.hostname, parts.port
 
     def stop(self):
+        """Stops the server and returns its log; a server that did not
+        stop cleanly (or reported a sanitizer error) fails the test."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -44,6 +46,10 @@ class Server:
         self.proc.stdout.close()
         log = self.proc.stderr.read().decode("utf-8", "replace")
         self.proc.stderr.close()
+        if self.proc.returncode != 0 or "Sanitizer" in log \
+                or "runtime error" in log:
+            raise AssertionError("caqmail serve exited %d:\n%s"
+                                 % (self.proc.returncode, log[-4000:]))
         return log
 
 
