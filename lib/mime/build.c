@@ -1,4 +1,5 @@
 #include "mime/build.h"
+#include "mime/build-private.h"
 
 #include "common/error.h"
 #include "common/text.h"
@@ -33,10 +34,8 @@ cq_mime_init(void)
     g_once(&once, init_once, NULL);
 }
 
-/* Converts CRLF and lone CR to LF and makes the text end with a line end;
- * the writer turns every LF into CRLF. */
-static char *
-normalize_lines(const char *text)
+char *
+cq_mime_normalize_lines(const char *text)
 {
     GString *out = g_string_sized_new(strlen(text) + 1);
 
@@ -54,8 +53,8 @@ normalize_lines(const char *text)
     return g_string_free(out, FALSE);
 }
 
-static GMimeContentEncoding
-choose_text_encoding(const char *text, gboolean allow_8bit)
+GMimeContentEncoding
+cq_mime_text_encoding(const char *text, gboolean allow_8bit)
 {
     gsize longest = 0, len = 0;
     gboolean eight = FALSE;
@@ -82,7 +81,7 @@ static GMimeObject *
 text_part(const char *subtype, const char *text, gboolean allow_8bit)
 {
     GMimeTextPart *part = g_mime_text_part_new_with_subtype(subtype);
-    char *lines = normalize_lines(text);
+    char *lines = cq_mime_normalize_lines(text);
     gsize len = strlen(lines);
 
     /* The bytes stay UTF-8: g_mime_text_part_set_text() would recode them
@@ -95,7 +94,7 @@ text_part(const char *subtype, const char *text, gboolean allow_8bit)
     g_mime_part_set_content(GMIME_PART(part), content);
     g_mime_text_part_set_charset(part, "utf-8");
     g_mime_part_set_content_encoding(
-        GMIME_PART(part), choose_text_encoding(text, allow_8bit));
+        GMIME_PART(part), cq_mime_text_encoding(text, allow_8bit));
     return GMIME_OBJECT(part);
 }
 
@@ -251,8 +250,8 @@ add_addresses(GMimeMessage *mime, const CqMessage *message)
     }
 }
 
-static const char *
-id_domain(const CqMessage *message, const CqMimeOptions *options)
+const char *
+cq_mime_id_domain(const CqMessage *message, const CqMimeOptions *options)
 {
     if (options->message_id_domain != NULL)
         return options->message_id_domain;
@@ -291,8 +290,8 @@ local_zone(void)
     return g_once(&once, load_local_zone, NULL);
 }
 
-static void
-assign_identity(CqMessage *message, const CqMimeOptions *options)
+void
+cq_mime_assign_identity(CqMessage *message, const CqMimeOptions *options)
 {
     if (message->message_id == NULL) {
         g_autofree char *uuid = g_uuid_string_random();
@@ -302,7 +301,7 @@ assign_identity(CqMessage *message, const CqMimeOptions *options)
                 g_string_append_c(compact, *p);
         }
         message->message_id = g_strdup_printf(
-            "%s@%s", compact->str, id_domain(message, options));
+            "%s@%s", compact->str, cq_mime_id_domain(message, options));
     }
     if (message->date == NULL)
         message->date = g_date_time_new_now(local_zone());
@@ -358,7 +357,7 @@ add_headers(GMimeMessage *mime, const CqMessage *message,
 
     if (message->record != NULL) {
         g_autofree char *root = cq_mime_record_thread_id(
-            message->record, id_domain(message, options));
+            message->record, cq_mime_id_domain(message, options));
         g_autofree char *ref = g_strdup_printf("<%s>", root);
         g_mime_object_set_header(object, "References", ref, NULL);
         g_mime_object_set_header(object, "In-Reply-To", ref, NULL);
@@ -406,13 +405,20 @@ check_size(const CqMessage *message, const CqMimeOptions *options,
     return FALSE;
 }
 
+gboolean
+cq_mime_check(const CqMessage *message, const CqMimeOptions *options,
+              GError **error)
+{
+    return cq_message_check(message, error) &&
+           check_size(message, options, error);
+}
+
 CqMime *
 cq_mime_build(CqMessage *message, const CqMimeOptions *options,
               GError **error)
 {
     cq_mime_init();
-    if (!cq_message_check(message, error) ||
-        !check_size(message, options, error))
+    if (!cq_mime_check(message, options, error))
         return NULL;
 
     g_autoptr(CqMime) mime = g_new0(CqMime, 1);
@@ -429,7 +435,7 @@ cq_mime_build(CqMessage *message, const CqMimeOptions *options,
     g_mime_message_set_mime_part(mime->mime, body);
     g_object_unref(body);
 
-    assign_identity(message, options);
+    cq_mime_assign_identity(message, options);
     add_headers(mime->mime, message, options);
     return g_steal_pointer(&mime);
 }

@@ -324,10 +324,15 @@ compose_job(gpointer data, gpointer user_data)
     Task *task = data;
     Job *job = task->job;
     GError *error = NULL;
-    g_autoptr(CqMime) mime = cq_mime_build(job->message, job->options,
+    GBytes *bytes = cq_mime_compose_simple(job->message, job->options,
                                            &error);
-    GBytes *bytes = mime ? cq_mime_to_bytes(mime, &error) : NULL;
     char *sha256 = NULL, *search = NULL;
+
+    if (bytes == NULL && error == NULL) {
+        g_autoptr(CqMime) mime = cq_mime_build(job->message, job->options,
+                                               &error);
+        bytes = mime ? cq_mime_to_bytes(mime, &error) : NULL;
+    }
 
     /* What the writer would otherwise work out while it holds the
      * store's write transaction. */

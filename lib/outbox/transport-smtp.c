@@ -7,6 +7,8 @@
 #include "common/error.h"
 #include "smtp/client.h"
 
+#include <string.h>
+
 typedef struct {
     CqTransport parent;
     const CqConfig *config;
@@ -87,9 +89,14 @@ static char *
 reply_text(guint code, const char *enhanced, const char *text,
            CqSmtpStage stage)
 {
+    const char *name = cq_smtp_stage_name(stage);
+    gsize len = strlen(name);
+
+    if (code == 0 && text != NULL && strncmp(text, name, len) == 0 &&
+        text[len] == ':')
+        return g_strdup(text); /* the client named the stage already */
     if (code == 0)
-        return g_strdup_printf("%s: %s", cq_smtp_stage_name(stage),
-                               text ? text : "no reply");
+        return g_strdup_printf("%s: %s", name, text ? text : "no reply");
     return g_strdup_printf("%u%s%s %s", code, enhanced ? " " : "",
                            enhanced ? enhanced : "", text ? text : "");
 }

@@ -227,7 +227,8 @@ test_attachment_names(void)
     g_assert_cmpstr(att->content_type, ==, "application/pdf");
     g_autofree char *raw = compose(m, FALSE);
     check_lines(raw);
-    g_assert_nonnull(strstr(raw, "filename*=UTF-8''Pr%C3%BCfbericht%20M%C3%A4rz.pdf"));
+    g_assert_nonnull(
+        strstr(raw, "filename*=UTF-8''Pr%C3%BCfbericht%20M%C3%A4rz.pdf"));
     g_assert_nonnull(strstr(raw, "name=\"=?UTF-8?"));
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
     g_checksum_update(sum, (const guchar *)"%PDF-1.4\n", 9);

@@ -3,8 +3,8 @@
  * Without CAQMAIL_TEST_DATABASE: a SQLite file in the test's folder.
  * With CAQMAIL_TEST_DATABASE=postgresql://caqtest@127.0.0.1:PORT (what
  * `tests/servers/postgres.py run` sets): a fresh, empty schema on that
- * server, one per call.  A test runs on both backends when it takes its location
- * from cq_test_db_new(), drops it with cq_test_db_drop() once every
+ * server, one per call.  A test runs on both backends when it takes its
+ * location from cq_test_db_new(), drops it with cq_test_db_drop() once every
  * store on it is closed, and is listed in pg_unit_tests in
  * tests/unit/meson.build (the suite 'postgresql').
  */
