@@ -220,6 +220,9 @@ CAQMAIL_API gboolean caqmail_message_set_record(CaqmailMessage *message,
                                                 const char *record,
                                                 GError **error);
 
+/* Why the mail is sent (default CAQMAIL_ORIGIN_API); automatic origins
+ * (reminder, collection) mark the mail Auto-Submitted.  A value outside
+ * the enum is ignored. */
 CAQMAIL_API void caqmail_message_set_origin(CaqmailMessage *message,
                                             CaqmailOrigin origin);
 
@@ -321,10 +324,14 @@ CAQMAIL_API GPtrArray *caqmail_history_list(CaqmailContext *context,
 CAQMAIL_API GBytes *caqmail_mail_get_raw(CaqmailContext *context,
                                          gint64 mail_id, GError **error);
 
+/* The accessors below read @mail; strings are owned by it and may be
+ * NULL only where said. */
+/* The mail's number, as caqmail_message_enqueue() returned it. */
 CAQMAIL_API gint64 caqmail_mail_get_id(const CaqmailMail *mail);
 /* queued, sending, sent, partly-sent, deferred, failed, uncertain,
  * cancelled. */
 CAQMAIL_API const char *caqmail_mail_get_state(const CaqmailMail *mail);
+/* The Message-ID without angle brackets. */
 CAQMAIL_API const char *caqmail_mail_get_message_id(const CaqmailMail *mail);
 /* The record, or NULL for the sender's journal. */
 CAQMAIL_API const char *caqmail_mail_get_record(const CaqmailMail *mail);
@@ -332,19 +339,24 @@ CAQMAIL_API const char *caqmail_mail_get_record(const CaqmailMail *mail);
  * NULL). */
 CAQMAIL_API const char *caqmail_mail_get_sender(const CaqmailMail *mail);
 CAQMAIL_API const char *caqmail_mail_get_operator(const CaqmailMail *mail);
+/* The sender as shown ("Name <local@domain>") and the decoded subject. */
 CAQMAIL_API const char *caqmail_mail_get_from(const CaqmailMail *mail);
 CAQMAIL_API const char *caqmail_mail_get_subject(const CaqmailMail *mail);
 /* "manual", "document", "reminder", "collection", "sendmail", "api". */
 CAQMAIL_API const char *caqmail_mail_get_origin(const CaqmailMail *mail);
 /* Microseconds since 1970. */
 CAQMAIL_API gint64 caqmail_mail_get_created(const CaqmailMail *mail);
+/* The size of the stored message in bytes; delivery attempts so far. */
 CAQMAIL_API gint64 caqmail_mail_get_size(const CaqmailMail *mail);
 CAQMAIL_API gint64 caqmail_mail_get_attempts(const CaqmailMail *mail);
 /* The last failure, or NULL. */
 CAQMAIL_API const char *caqmail_mail_get_last_error(const CaqmailMail *mail);
 
+/* How many recipients the mail has (after duplicates were removed). */
 CAQMAIL_API guint caqmail_mail_get_n_recipients(const CaqmailMail *mail);
-/* Recipient @index (< n_recipients; details only from caqmail_mail_get):
+/* Recipient @index, which must be below n_recipients, of a mail from
+ * caqmail_mail_get() (the mails of a list have no details: asking is a
+ * programming error, answered with NULL or 0):
  * "to", "cc" or "bcc"; the address; the catalog entry it came from or
  * NULL; its result: "pending", "accepted", "deferred", "rejected" or
  * "uncertain"; the server's reply code (0 before any answer) and text
@@ -362,9 +374,10 @@ CAQMAIL_API int caqmail_mail_get_recipient_code(const CaqmailMail *mail,
 CAQMAIL_API const char *caqmail_mail_get_recipient_reply(
     const CaqmailMail *mail, guint index);
 
+/* How many attachments (0 in the mails of caqmail_history_list()). */
 CAQMAIL_API guint caqmail_mail_get_n_attachments(const CaqmailMail *mail);
-/* Attachment @index: its file name, size in bytes and SHA-256 (hex) of
- * what was sent. */
+/* Attachment @index (below n_attachments): its file name, its size in
+ * bytes and the SHA-256 (hex) of what was sent. */
 CAQMAIL_API const char *caqmail_mail_get_attachment_name(
     const CaqmailMail *mail, guint index);
 CAQMAIL_API gint64 caqmail_mail_get_attachment_size(const CaqmailMail *mail,
