@@ -118,11 +118,11 @@ async function history(page) {
     seen.outbox = await admin.locator("#outbox tbody tr").evaluateAll(
       (rows) => rows.map((r) => ({
         id: r.dataset.id, state: r.querySelector(".state").className })));
+    await admin.screenshot({ path: cfg.artefacts + "/web-outbox.png",
+                             fullPage: true });
     await admin.locator("#outbox tbody tr button").nth(1).click();
     await admin.waitForSelector("#outbox tbody .state-cancelled, " +
                                 "#outbox tbody:empty", { state: "attached" });
-    await admin.screenshot({ path: cfg.artefacts + "/web-outbox.png",
-                             fullPage: true });
   } finally {
     await browser.close();
   }
