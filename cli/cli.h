@@ -50,6 +50,7 @@ void cli_log_start(CqLogLevel level, gboolean to_syslog);
 CqLogLevel cli_log_level(const CqCli *cli);
 
 int cmd_send(CqCli *cli, int argc, char **argv);
+int cmd_sendmail(CqCli *cli, int argc, char **argv);
 int cmd_catalog(CqCli *cli, int argc, char **argv);
 int cmd_user(CqCli *cli, int argc, char **argv);
 int cmd_record(CqCli *cli, int argc, char **argv);
@@ -65,6 +66,7 @@ int cmd_demo(CqCli *cli, int argc, char **argv);
 int cmd_config(CqCli *cli, int argc, char **argv);
 int cmd_migrate(CqCli *cli, int argc, char **argv);
 int cmd_smtp_check(CqCli *cli, int argc, char **argv);
+int cmd_serve(CqCli *cli, int argc, char **argv);
 
 /* Helpers shared by the commands that use the store (util.c). */
 #include "access/access.h"

@@ -2,7 +2,7 @@
  * it offers and whether caqmail can log in; sends no mail. */
 #include "cli.h"
 
-#include "smtp/client.h"
+#include <caqmail/caqmail.h>
 
 #include <stdio.h>
 
@@ -12,47 +12,54 @@ print_row(const char *label, const char *value)
     printf("%-13s %s\n", label, value ? value : "");
 }
 
-static void
-print_tls(const CqSmtpServerInfo *info)
+static const char *
+get(const CaqmailServerInfo *info, const char *key)
 {
-    if (!info->tls) {
+    return caqmail_server_info_get(info, key);
+}
+
+static void
+print_tls(const CaqmailServerInfo *info)
+{
+    if (g_strcmp0(get(info, "tls"), "yes") != 0) {
         print_row("tls:", "none");
         return;
     }
-    g_autofree char *tls =
-        g_strdup_printf("%s, %s", info->tls_version, info->tls_cipher);
+    g_autofree char *tls = g_strdup_printf("%s, %s", get(info, "tls-version"),
+                                           get(info, "tls-cipher"));
     print_row("tls:", tls);
-    print_row("certificate:", info->cert_subject);
-    print_row("  issuer:", info->cert_issuer);
-    print_row("  expires:", info->cert_not_after);
-    print_row("  sha256:", info->cert_sha256);
+    print_row("certificate:", get(info, "cert-subject"));
+    print_row("  issuer:", get(info, "cert-issuer"));
+    print_row("  expires:", get(info, "cert-not-after"));
+    print_row("  sha256:", get(info, "cert-sha256"));
 }
 
 static void
-print_extensions(const CqSmtpServerInfo *info)
+print_extensions(const CaqmailServerInfo *info)
 {
-    if (!info->esmtp) {
+    const char *const *lines = caqmail_server_info_get_extensions(info);
+
+    if (g_strcmp0(get(info, "esmtp"), "yes") != 0) {
         print_row("extensions:", "none (the server knows only HELO)");
         return;
     }
-    for (guint i = 0; info->ehlo_lines && info->ehlo_lines[i]; i++)
-        print_row(i == 0 ? "extensions:" : "", info->ehlo_lines[i]);
+    for (guint i = 0; lines[i]; i++)
+        print_row(i == 0 ? "extensions:" : "", lines[i]);
 }
 
 static void
-print_auth(const CqConfig *config, const CqSmtpServerInfo *info,
+print_auth(const CqConfig *config, const CaqmailServerInfo *info,
            const GError *error)
 {
-    g_autofree char *offered =
-        info->auth_offered ? g_strjoinv(" ", info->auth_offered) : NULL;
+    const char *offered = get(info, "auth-offered");
+    const char *used = get(info, "auth-used");
     g_autofree char *text = NULL;
 
     if (config->smtp.user == NULL)
         text = g_strdup_printf("not configured (offered: %s)",
                                offered ? offered : "none");
-    else if (info->auth_used != NULL)
-        text = g_strdup_printf("%s as '%s' succeeded", info->auth_used,
-                               config->smtp.user);
+    else if (used != NULL)
+        text = g_strdup_printf("%s as '%s' succeeded", used, config->smtp.user);
     else
         text = g_strdup_printf("failed: %s",
                                error ? error->message : "not reached");
@@ -63,17 +70,18 @@ static int
 run(CqCli *cli)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(CqSmtpClient) client = cq_smtp_client_new(cli->config, &error);
+    g_autoptr(CaqmailServerInfo) info = NULL;
+    g_autoptr(CaqmailContext) context =
+        caqmail_context_open(cli->config_path, &error);
 
-    if (client == NULL)
+    if (context == NULL)
         return cli_fail(cli, error);
-    gboolean ok = cq_smtp_client_open(client, NULL, &error);
-    const CqSmtpServerInfo *info = cq_smtp_client_get_info(client);
-    if (info != NULL && info->greeting != NULL) {
+    gboolean ok = caqmail_smtp_check(context, &info, &error);
+    if (info != NULL) {
         g_autofree char *server =
-            g_strdup_printf("%s port %u", info->host, info->port);
+            g_strdup_printf("%s port %s", get(info, "host"), get(info, "port"));
         print_row("server:", server);
-        print_row("greeting:", info->greeting);
+        print_row("greeting:", get(info, "greeting"));
         print_tls(info);
         print_extensions(info);
         print_auth(cli->config, info, error);

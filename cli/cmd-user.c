@@ -1,7 +1,13 @@
 /* caqmail user: who may use caqmail, and with which roles. */
 #include "cli.h"
 
+#include "api/password.h"
+#include "common/secret.h"
+
 #include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 static gboolean json_output;
 static char **roles;
@@ -251,6 +257,74 @@ run_roles(CqCli *cli, int argc, char **argv)
     return EX_OK;
 }
 
+/* The first line of standard input, without its line end; from a
+ * terminal, asked for and not echoed. */
+static char *
+read_password_line(GError **error)
+{
+    char buf[1100];
+    struct termios old, quiet;
+    gboolean tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+
+    if (tty) {
+        fputs("Password: ", stderr);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *line = fgets(buf, sizeof buf, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (line == NULL) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT,
+                    "password: nothing on standard input");
+        return NULL;
+    }
+    buf[strcspn(buf, "\r\n")] = '\0';
+    char *password = g_strdup(buf);
+    explicit_bzero(buf, sizeof buf);
+    return password;
+}
+
+static int
+run_password(CqCli *cli, int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *command = NULL;
+    char *password = NULL;
+    int code = EX_USAGE;
+    const GOptionEntry entries[] = {
+        {"password-command", 0, 0, G_OPTION_ARG_STRING, &command,
+         "Run COMMAND (no shell) and take its first line of output", "CMD"},
+        G_OPTION_ENTRY_NULL,
+    };
+
+    if (!cli_parse_sub(cli, "user password", "LOGIN",
+                       "Set the password LOGIN signs in to the web page "
+                       "with, read from the first line of standard input "
+                       "(or --password-command); never from the command "
+                       "line.  Your own, or anyone's as administrator.",
+                       entries, &argc, &argv))
+        return EX_USAGE;
+    if (argc != 2) {
+        fprintf(stderr, "caqmail user password: give LOGIN\n");
+        return EX_USAGE;
+    }
+    g_autoptr(CqSession) s = start(cli, &code);
+    if (s == NULL)
+        return code;
+    password = command ? cq_secret_run_command("password", command, &error)
+                       : read_password_line(&error);
+    if (password == NULL || !cq_password_set(s, argv[1], password, &error))
+        code = cli_fail(cli, error);
+    else
+        code = EX_OK;
+    cq_secret_free(password);
+    return code;
+}
+
 static const CqSubcommand subcommands[] = {
     {"add", run_add, "register a login: LOGIN [--role ROLE]..."},
     {"grant", run_grant, "grant roles: LOGIN ROLE..."},
@@ -259,6 +333,8 @@ static const CqSubcommand subcommands[] = {
     {"list", run_list, "list the users"},
     {"show", run_show, "show a user (default: yourself)"},
     {"roles", run_roles, "list the roles and their permissions"},
+    {"password", run_password,
+     "set the web page password of LOGIN (from standard input)"},
 };
 
 int

@@ -9,6 +9,8 @@
 
 static const CqCommand commands[] = {
     {"send", cmd_send, "compose a mail and send it", FALSE},
+    {"sendmail", cmd_sendmail,
+     "take a message on standard input as sendmail does", FALSE},
     {"deliver", cmd_deliver, "deliver the outbox (--once, --daemon)", TRUE},
     {"outbox", cmd_outbox, "list, show, retry and cancel waiting mail",
      FALSE},
@@ -31,6 +33,7 @@ static const CqCommand commands[] = {
     {"config", cmd_config, "show the configuration in effect", FALSE},
     {"smtp-check", cmd_smtp_check, "show what the SMTP server offers",
      FALSE},
+    {"serve", cmd_serve, "serve the web page and the HTTP API", TRUE},
 };
 
 static const CqCommand *
@@ -127,6 +130,10 @@ main(int argc, char **argv)
     };
 
     setlocale(LC_ALL, "");
+    /* Installed as sendmail (a link), caqmail is that command. */
+    g_autofree char *called = g_path_get_basename(argv[0]);
+    if (strcmp(called, "sendmail") == 0)
+        return cmd_sendmail(&cli, argc, argv);
     g_autoptr(GOptionContext) context =
         g_option_context_new("COMMAND [OPTION...]");
     g_autofree char *list = command_list();

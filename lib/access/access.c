@@ -227,12 +227,32 @@ cq_session_open_config(const CqConfig *config, const char *as, GError **error)
     return cq_session_open(config->store.database, &options, as, error);
 }
 
+CqSession *
+cq_session_derive(CqSession *session, const char *login, GError **error)
+{
+    g_autoptr(CqSession) derived = g_new0(CqSession, 1);
+
+    derived->store = session->store;
+    derived->shares_store = TRUE;
+    derived->login = g_strdup(session->login);
+    derived->operator= g_strdup(session->operator);
+    derived->permissions = session->permissions;
+    derived->registered = session->registered;
+    if (login == NULL || strcmp(login, session->login) == 0)
+        return g_steal_pointer(&derived);
+    g_clear_pointer(&derived->operator, g_free);
+    if (!act_as(derived, login, error))
+        return NULL;
+    return g_steal_pointer(&derived);
+}
+
 void
 cq_session_free(CqSession *session)
 {
     if (session == NULL)
         return;
-    cq_store_close(session->store);
+    if (!session->shares_store)
+        cq_store_close(session->store);
     g_free(session->login);
     g_free(session->operator);
     g_free(session);

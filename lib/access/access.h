@@ -34,6 +34,8 @@ typedef struct {
     char *operator; /* the real user when acting for another, or NULL */
     guint permissions;
     gboolean registered;
+    gboolean shares_store; /* the store belongs to the session this one
+                              was derived from */
 } CqSession;
 
 /* Opens the store at @location and acts as @act_as (NULL: the
@@ -48,6 +50,13 @@ CqSession *cq_session_open_config(const CqConfig *config, const char *act_as,
 /* A session over an open store (taken over) acting as @login; for tests
  * and services that authenticate users themselves. */
 CqSession *cq_session_new(CqStore *store, const char *login, GError **error);
+/* A session over the store of @session acting as @login (NULL: as
+ * @session does), for one caller that serves many users: acting as
+ * another login needs the permission administer, and the history then
+ * names @session's user as the operator.  @session must outlive the new
+ * one, which does not close the store. */
+CqSession *cq_session_derive(CqSession *session, const char *login,
+                             GError **error);
 void cq_session_free(CqSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqSession, cq_session_free)
 

@@ -129,6 +129,26 @@ static const KeyDef keys[] = {
      0, 64},
     {"convert", "text_encoding", KEY_CHOICE, "windows-1252",
      OFF(convert.text_encoding), "windows-1252|iso-8859-1|iso-8859-15"},
+
+    {"web", "address", KEY_STRING, "127.0.0.1", OFF(web.address)},
+    {"web", "port", KEY_INT, "8025", OFF(web.port), NULL, 0, 65535},
+    {"web", "tls_certificate", KEY_PATH, NULL, OFF(web.tls_certificate)},
+    {"web", "tls_key", KEY_PATH, NULL, OFF(web.tls_key)},
+    {"web", "secure_cookie", KEY_BOOL, "false", OFF(web.secure_cookie)},
+    {"web", "trusted_header", KEY_STRING, NULL, OFF(web.trusted_header)},
+    {"web", "trusted_proxies", KEY_STRING, NULL, OFF(web.trusted_proxies)},
+    {"web", "max_upload_size", KEY_SIZE, "25M", OFF(web.max_upload_size)},
+    {"web", "upload_dir", KEY_PATH, NULL, OFF(web.upload_dir)},
+    {"web", "session_lifetime", KEY_DURATION, "8h",
+     OFF(web.session_lifetime)},
+    {"web", "login_attempts", KEY_INT, "5", OFF(web.login_attempts), NULL, 1,
+     1000},
+    {"web", "login_lockout", KEY_DURATION, "5m", OFF(web.login_lockout)},
+
+    {"sendmail", "record", KEY_STRING, NULL, OFF(sendmail.record)},
+    {"sendmail", "origin", KEY_CHOICE, "sendmail", OFF(sendmail.origin),
+     "sendmail|api"},
+    {"sendmail", "deliver", KEY_BOOL, "true", OFF(sendmail.deliver)},
 };
 
 /* The keys of a [remind.level.N] section. */
@@ -549,6 +569,9 @@ derive_settings(CqConfig *config)
     if (config->convert.cache_dir == NULL)
         config->convert.cache_dir =
             g_build_filename(config->general.data_dir, "convert", NULL);
+    if (config->web.upload_dir == NULL)
+        config->web.upload_dir =
+            g_build_filename(config->general.data_dir, "uploads", NULL);
     config->transport.kind = config->smtp.host != NULL
                                  ? CQ_TRANSPORT_SMTP
                                  : CQ_TRANSPORT_MAILDIR;

@@ -131,6 +131,30 @@ typedef struct {
     char *text_encoding;  /* what text that is not UTF-8 is read as */
 } CqConvertSettings;
 
+/* The web page and HTTP API of `caqmail serve`. */
+typedef struct {
+    char *address;          /* listening address; default loopback */
+    gint64 port;            /* 8025 */
+    char *tls_certificate;  /* PEM; with tls_key: HTTPS served directly */
+    char *tls_key;
+    gboolean secure_cookie; /* Secure cookies behind a TLS proxy */
+    char *trusted_header;   /* sign-in by a reverse proxy's header */
+    char *trusted_proxies;  /* addresses that may send that header */
+    gint64 max_upload_size; /* bytes per uploaded file */
+    char *upload_dir;       /* uploads until sent; <data_dir>/uploads */
+    gint64 session_lifetime; /* seconds a sign-in lasts when idle */
+    gint64 login_attempts;  /* failed sign-ins before the lockout */
+    gint64 login_lockout;   /* seconds the lockout lasts */
+} CqWebSettings;
+
+typedef struct {
+    char *record;    /* record of mails taken by sendmail; NULL: the
+                        journal of the user who sent them */
+    char *origin;    /* origin stored with them: sendmail or api */
+    gboolean deliver; /* deliver each mail at once (else the next
+                         `caqmail deliver` does) */
+} CqSendmailSettings;
+
 typedef struct {
     char *path; /* the file that was read, NULL for built-in defaults */
     gboolean holds_secret;
@@ -144,6 +168,8 @@ typedef struct {
     CqRemindSettings remind;
     CqGaugeSettings gauges;
     CqConvertSettings convert;
+    CqWebSettings web;
+    CqSendmailSettings sendmail;
 } CqConfig;
 
 /* Finds and reads the configuration as described above; @explicit_path may

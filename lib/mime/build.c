@@ -231,9 +231,10 @@ mailbox(const CqAddress *address)
 static void
 add_addresses(GMimeMessage *mime, const CqMessage *message)
 {
+    InternetAddress *from = mailbox(message->from);
     internet_address_list_add(
-        g_mime_message_get_addresses(mime, GMIME_ADDRESS_TYPE_FROM),
-        mailbox(message->from));
+        g_mime_message_get_addresses(mime, GMIME_ADDRESS_TYPE_FROM), from);
+    g_object_unref(from); /* the list holds its own reference */
 
     for (guint i = 0; i < message->recipients->len; i++) {
         const CqRecipient *rcpt = message->recipients->pdata[i];

@@ -263,6 +263,35 @@ cq_outbox_enqueue(CqSession *session, CqMessage *message,
     return TRUE;
 }
 
+gboolean
+cq_outbox_enqueue_raw(CqSession *session, CqMessage *envelope, GBytes *raw,
+                      gint64 *mail_id, GError **error)
+{
+    gsize len = 0;
+    const guchar *data = g_bytes_get_data(raw, &len);
+    gboolean is_8bit = FALSE;
+    Raw stored = {.bytes = raw};
+    gint64 id = 0;
+
+    if (!cq_session_require(session, CQ_PERM_SEND, "send mail", error) ||
+        !cq_message_check(envelope, error))
+        return FALSE;
+    for (gsize i = 0; i < len && !is_8bit; i++)
+        is_8bit = data[i] >= 0x80;
+    if (!cq_store_begin(session->store, CQ_TX_WRITE, error))
+        return FALSE;
+    if (!store_mail(session, envelope, &stored, is_8bit, &id, error)) {
+        cq_store_rollback(session->store);
+        return FALSE;
+    }
+    if (!cq_store_commit(session->store, error))
+        return FALSE;
+    log_queued(session, envelope, id);
+    if (mail_id != NULL)
+        *mail_id = id;
+    return TRUE;
+}
+
 /* ---- many at once ------------------------------------------------------ */
 
 /* From this many mails on, each of them hashed twice (raw message and

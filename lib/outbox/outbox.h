@@ -43,6 +43,14 @@ gboolean cq_outbox_enqueue(CqSession *session, CqMessage *message,
                            const CqMimeOptions *options, gint64 *mail_id,
                            GError **error);
 
+/* Stores @raw, a complete message composed elsewhere (CRLF line ends),
+ * as cq_outbox_enqueue() would: @envelope gives the envelope sender and
+ * recipients, and the subject, record, origin and Message-ID that the
+ * history shows; it has no bodies or attachments of its own.  Needs the
+ * permission send. */
+gboolean cq_outbox_enqueue_raw(CqSession *session, CqMessage *envelope,
+                               GBytes *raw, gint64 *mail_id, GError **error);
+
 /* Stores @n messages as cq_outbox_enqueue() would, all or none: in the
  * caller's write transaction, or else in one of its own.  Messages
  * without attachments are composed on every processor at once while the

@@ -25,6 +25,7 @@ static const CopyTable tables[] = {
      TRUE},
     {"app_user", "id, login, created", 1, "id", NULL, -1, 500},
     {"user_role", "user_id, role_id", 2, NULL, NULL, -1, 500},
+    {"user_password", "user_id, hash, updated", 1, NULL, NULL, -1, 500},
     {"department", "id, ident, name, email, search, head_id", 1, "id",
      "head_id", -1, 500},
     {"person",

@@ -15,7 +15,9 @@
  *             once, in fixed-size pieces), document_counter (DOC-n)
  *             (version 2);
  *   workflow  measure, gauge and item_history, their own histories
- *             (version 3).
+ *             (version 3);
+ *   sign-in   user_password: the Argon2id hash of a user's password for
+ *             the web page (version 4).
  * Everything in history and the rows it covers is only ever appended.
  */
 #include "store/backend.h"
@@ -303,10 +305,21 @@ static const char *const v3[] = {
     NULL,
 };
 
+/* Passwords for signing in to the web page, as libsodium's Argon2id
+ * string (algorithm, parameters, salt and hash in one). */
+static const char *const v4[] = {
+    "CREATE TABLE user_password ("
+    " user_id {int} PRIMARY KEY REFERENCES app_user(id) ON DELETE CASCADE,"
+    " hash TEXT NOT NULL,"
+    " updated {int} NOT NULL)",
+    NULL,
+};
+
 static const CqMigration migrations[] = {
     {1, v1},
     {2, v2},
     {3, v3},
+    {4, v4},
 };
 
 const CqMigration *

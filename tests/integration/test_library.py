@@ -1,0 +1,181 @@
+"""libcaqmail as a host application uses it: `meson install` into a
+scratch DESTDIR, the example program (examples/send-report.c) compiled
+against the installed header and library found through pkg-config, and a
+mail sent by it to a private Postfix that arrives with its attachment and
+shows in the history.  The same program runs under valgrind, which must
+find no leak."""
+
+import glob
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "servers"))
+
+from caqtest import SANITIZED, Sandbox, parse  # noqa: E402
+from certs import self_signed  # noqa: E402
+from postfix import PrivatePostfix  # noqa: E402
+
+BUILD = os.environ.get("CAQMAIL_BUILD_ROOT", "build")
+EXAMPLE = os.path.join(HERE, "..", "..", "examples", "send-report.c")
+SUPPRESSIONS = os.path.join(HERE, "..", "..", "tools", "valgrind.supp")
+
+
+def run(args, **kwargs):
+    proc = subprocess.run(args, capture_output=True, text=True, **kwargs)
+    if proc.returncode != 0:
+        raise AssertionError("%s: exit %d\n%s%s" % (" ".join(args),
+                                                    proc.returncode,
+                                                    proc.stdout,
+                                                    proc.stderr))
+    return proc.stdout
+
+
+class LibraryTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="caqmail-lib-")
+        os.chmod(cls.root, 0o755)
+        cls.addClassCleanup(shutil.rmtree, cls.root, True)
+        cls.install()
+        cls.compile_example()
+        cls.cert, key = self_signed(os.path.join(cls.root, "certs"),
+                                    "postfix.test",
+                                    ["IP:127.0.0.1", "DNS:localhost"])
+        cls.postfix = PrivatePostfix(os.path.join(cls.root, "postfix"),
+                                     cls.cert, key)
+        cls.addClassCleanup(cls.postfix.stop)
+        cls.postfix.start()
+
+    @classmethod
+    def install(cls):
+        cls.destdir = os.path.join(cls.root, "dest")
+        run(["meson", "install", "-C", BUILD, "--no-rebuild", "--quiet",
+             "--destdir", cls.destdir])
+        pcs = glob.glob(os.path.join(cls.destdir, "**", "caqmail.pc"),
+                        recursive=True)
+        if len(pcs) != 1:
+            raise AssertionError("installed caqmail.pc: %s" % pcs)
+        cls.pcdir = os.path.dirname(pcs[0])
+        cls.libdir = os.path.dirname(cls.pcdir)
+
+    @classmethod
+    def compile_example(cls):
+        env = dict(os.environ, PKG_CONFIG_PATH=cls.pcdir)
+        flags = run(["pkg-config", "--cflags", "--libs", "caqmail"],
+                    env=env).split()
+        sanitize = (["-fsanitize=address,undefined"] if SANITIZED else [])
+        cls.example = os.path.join(cls.root, "send-report")
+        run(["cc", "-std=c17", "-Wall", "-Wextra", "-Werror"] + sanitize +
+            ["-o", cls.example, EXAMPLE] + flags)
+
+    def setUp(self):
+        self.box = Sandbox()
+        self.addCleanup(self.box.close)
+        self.seen = len(self.postfix.delivered())
+        self.box.write_config(
+            "[message]\nfrom = QM <qm@werk.example>\n\n"
+            "[smtp]\nhost = 127.0.0.1\nport = %d\ntls = starttls\n"
+            "ca_file = %s\nhelo_name = client.werk.example\n"
+            % (self.postfix.port, self.cert))
+        self.box.run("catalog", "add", "person", "ident=P-0007",
+                     "name=Jürgen Müller", "email=jm@werk.example", check=0)
+        self.report = self.box.write("Prüfbericht.csv",
+                                     "Merkmal;Wert\nØ 12,0;12,02\n" * 300)
+
+    def send_report(self, prefix=(), args=()):
+        return subprocess.run(
+            list(prefix) + [self.example] + list(args) + [
+                            "8D-2026-0042", "mueller",
+                            "8D-2026-0042: Prüfbericht",
+                            "Grüße aus der QS\n", self.report],
+            capture_output=True, text=True, timeout=300,
+            env=self.box.env({"LD_LIBRARY_PATH": self.libdir}),
+            cwd=self.box.root)
+
+    def test_installed_files(self):
+        lib = os.path.join(self.libdir, "libcaqmail.so.0")
+        self.assertTrue(os.path.isfile(lib))
+        self.assertEqual(os.readlink(os.path.join(self.libdir,
+                                                  "libcaqmail.so")),
+                         "libcaqmail.so.0")
+        header = glob.glob(os.path.join(self.destdir, "**", "caqmail",
+                                        "caqmail.h"), recursive=True)
+        self.assertEqual(len(header), 1)
+        dynamic = run(["readelf", "-d", lib])
+        self.assertIn("Library soname: [libcaqmail.so.0]", dynamic)
+        symbols = run(["readelf", "--dyn-syms", "-W", lib])
+        self.assertIn("caqmail_message_enqueue@@CAQMAIL_0", symbols)
+        self.assertNotIn("insert_mail", symbols)  # a static function
+        self.assertIn("NEEDED", run(["readelf", "-d", self.example]))
+        self.assertIn("[libcaqmail.so.0]", run(["readelf", "-d",
+                                                self.example]))
+
+    def test_example_sends_a_mail_that_arrives_and_is_in_the_history(self):
+        proc = self.send_report()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        lines = proc.stdout.splitlines()
+        self.assertRegex(lines[0], r"^mail \d+ sent$")
+        self.assertEqual(lines[1], "rcpt to jm@werk.example accepted 250")
+        self.assertRegex(lines[2], r"^attachment Prüfbericht.csv \d+ "
+                                   r"[0-9a-f]{64}$")
+        self.assertRegex(lines[3], r"^history 8D-2026-0042 \d+ sent "
+                                   r"8D-2026-0042: Prüfbericht$")
+        msg = parse(self.postfix.wait_for_mail(self.seen + 1)[-1])
+        self.assertEqual(msg["Subject"], "8D-2026-0042: Prüfbericht")
+        self.assertEqual(msg["To"], "Jürgen Müller <jm@werk.example>")
+        parts = list(msg.iter_attachments())
+        self.assertEqual(parts[0].get_filename(), "Prüfbericht.csv")
+        with open(self.report, "rb") as f:
+            self.assertEqual(parts[0].get_payload(decode=True), f.read())
+        history = json.loads(self.box.run("history", "list", "--record",
+                                          "8D-2026-0042", "--json",
+                                          check=0).stdout)
+        self.assertEqual([(m["state"], m["origin"]) for m in history],
+                         [("sent", "api")])
+        shown = json.loads(self.box.run("history", "show",
+                                        str(history[0]["id"]), "--json",
+                                        check=0).stdout)
+        self.assertEqual(shown["recipients"][0]["source"], "person:P-0007")
+
+    def test_a_service_acts_for_a_user(self):
+        self.box.run("user", "add", "jmueller", "--role", "sender", check=0)
+        proc = self.send_report(args=["-u", "jmueller"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.postfix.wait_for_mail(self.seen + 1)
+        mail = json.loads(self.box.run("history", "list", "--json",
+                                       check=0).stdout)[0]
+        self.assertEqual((mail["sender"], mail["operator"]),
+                         ("jmueller", pwd.getpwuid(os.geteuid()).pw_name))
+        proc = self.send_report(args=["-u", "unbekannt"])
+        self.assertEqual(proc.returncode, 66, proc.stderr)  # EX_NOINPUT
+        self.assertIn("'unbekannt' is not registered", proc.stderr)
+
+    def test_errors_come_back_with_the_exit_code(self):
+        self.box.write_config("[smtp]\nport = 99999\n")
+        proc = self.send_report()
+        self.assertEqual(proc.returncode, 78)  # EX_CONFIG
+        self.assertIn("port", proc.stderr)
+
+    @unittest.skipIf(SANITIZED, "valgrind cannot run sanitized programs; "
+                     "the sanitizers check this build themselves")
+    def test_no_leak_under_valgrind(self):
+        proc = self.send_report(prefix=[
+            "valgrind", "--leak-check=full", "--error-exitcode=99",
+            "--errors-for-leak-kinds=definite,indirect,possible",
+            "--suppressions=" + SUPPRESSIONS, "--num-callers=30"])
+        self.assertEqual(proc.returncode, 0, proc.stderr[-6000:])
+        self.assertIn("ERROR SUMMARY: 0 errors", proc.stderr)
+        self.assertRegex(proc.stdout, r"^mail \d+ sent\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
