@@ -219,7 +219,7 @@ class TlsTest(FaultTest):
 
 class AuthTest(FaultTest):
 
-    PASSWORD_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"]
+    PASSWORD_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256", "NTLM"]
     TOKEN_MECHS = ["XOAUTH2", "OAUTHBEARER"]
 
     def auth_server(self, mech):

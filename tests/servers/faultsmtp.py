@@ -14,7 +14,9 @@ groups of lines the client sent between two waits for replies (with
         ... connect to 127.0.0.1:server.port ...
     server.messages, server.commands, server.groups
 
-Standard library only, so that any python3 runs it.
+Standard library only, so that any python3 runs it; NTLM alone needs
+DES from python3-cryptography (tests/servers/ntlm.py), loaded when a
+client asks for it.
 """
 
 import base64
@@ -343,6 +345,22 @@ def _scram_sha256(conn, initial):
     return answer is not None, user
 
 
+def _ntlm(conn, initial):
+    import ntlm
+    negotiate = base64.b64decode(initial) if initial else conn.challenge(b"")
+    if negotiate is None or negotiate[:8] != ntlm.SIGNATURE:
+        return False, None
+    nonce = ntlm.new_challenge()
+    answer = conn.challenge(ntlm.challenge_message(nonce))
+    if answer is None:
+        return False, None
+    fields = ntlm.parse_authenticate(answer)
+    user = fields["user"]
+    if fields["domain"]:
+        user += "@" + fields["domain"]
+    return ntlm.verify(fields, conn.script.users.get(user), nonce), user
+
+
 def _bearer_fail(conn, answer_expected):
     error = json.dumps({"status": "401", "schemes": "bearer"}).encode()
     answer = conn.challenge(error)
@@ -376,6 +394,7 @@ _AUTH = {
     "LOGIN": _login,
     "CRAM-MD5": _cram_md5,
     "SCRAM-SHA-256": _scram_sha256,
+    "NTLM": _ntlm,
     "XOAUTH2": _xoauth2,
     "OAUTHBEARER": _oauthbearer,
 }
