@@ -290,6 +290,21 @@ class AuthTest(FaultTest):
         self.assertOutcome(r, "sent", "none")
         self.assertEqual(server.auth_results[0][0], "SCRAM-SHA-256")
 
+    def test_scram_server_that_cannot_prove_the_password(self):
+        # The server accepts the proof but signs with a key it made up:
+        # caqmail cancels the exchange and sends nothing.
+        server = self.serve(auth={"SCRAM-SHA-256": True},
+                            users={"qm@werk.example": "Geheim 42!"},
+                            scram_forged=True)
+        results, log = self.drive(
+            server, [{}], self.password_extra("SCRAM-SHA-256"), debug=True,
+            env={"SMTP_PW": "Geheim 42!"})
+        self.assertOutcome(results[0], "failed", "auth", 0)
+        self.assertIn("SCRAM-SHA-256 failed on the client side",
+                      results[0]["text"])
+        self.assertIn("*", server.commands)
+        self.assertEqual(self.mail_commands(server), [])
+
     def test_xoauth2_client_credentials_from_token_endpoint(self):
         with TokenServer() as tokens:
             extra = ("user = qm@werk.example\nauth_mechanisms = XOAUTH2\n"
