@@ -70,12 +70,16 @@ class GssapiTest(unittest.TestCase):
             % (self.box.path("data"), host, self.postfix.gssapi_port,
                self.cert, self.kdc.principal))
 
+    def krb5_env(self):
+        return {"KRB5_CONFIG": self.kdc.krb5_conf,
+                "KRB5CCNAME": "FILE:" + self.ccache}
+
     def env(self):
-        return self.box.env({"KRB5_CONFIG": self.kdc.krb5_conf,
-                             "KRB5CCNAME": "FILE:" + self.ccache})
+        return self.box.env(self.krb5_env())
 
     def drive(self, host="127.0.0.1"):
-        """Sends one message; returns (result, the driver's log)."""
+        """Sends one message; returns (it, the result, the driver's
+        log)."""
         self.n += 1
         raw = MESSAGE % self.n
         path = self.box.write("msg.eml", raw)
@@ -124,6 +128,14 @@ class GssapiTest(unittest.TestCase):
                                capture_output=True, text=True,
                                env=self.env())
         self.assertIn("%s@%s" % (SERVICE, self.kdc.realm), klist.stdout)
+
+    def test_smtp_check_names_gssapi(self):
+        self.kinit()
+        self.config()
+        proc = self.box.run("smtp-check", env=self.krb5_env())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertRegex(proc.stdout, r"auth: +GSSAPI as '%s' succeeded"
+                         % self.kdc.principal)
 
     def test_without_ticket_fails_at_auth(self):
         r, log = self.drive()[1:]
