@@ -240,14 +240,21 @@ oauthbearer_step(gpointer state, const char *challenge, gsize len,
 
 /* ---- GNU SASL -------------------------------------------------------- */
 
+typedef struct {
+    Gsasl_session *session;
+    int rc; /* GSASL_OK until a step of the client fails */
+} SaslState;
+
 static char *
-sasl_step(gpointer state, const char *challenge, gsize len, guint step)
+sasl_step(gpointer data, const char *challenge, gsize len, guint step)
 {
+    SaslState *state = data;
     g_autofree char *in = b64(challenge, len);
     char *out = NULL;
-    int rc = gsasl_step64(state, in, &out);
+    int rc = gsasl_step64(state->session, in, &out);
 
     if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE) {
+        state->rc = rc;
         gsasl_free(out);
         return NULL;
     }
@@ -257,6 +264,25 @@ sasl_step(gpointer state, const char *challenge, gsize len, guint step)
         gsasl_free(out);
     }
     return copy;
+}
+
+/* The client's own side failed: a missing Kerberos ticket, a service
+ * the realm does not know, a server proof that does not verify.  The
+ * error names GNU SASL's reason rather than the server's answer to the
+ * cancelled exchange. */
+static void
+sasl_failed(const char *mechanism, const CqSmtpCredentials *c, int rc,
+            GError **error)
+{
+    g_autofree char *hint = NULL;
+
+    if (strcmp(mechanism, "GSSAPI") == 0)
+        hint = g_strdup_printf("; it needs a Kerberos ticket that gets one "
+                               "for the service 'smtp@%s' (see kinit, klist)",
+                               c->host);
+    g_set_error(error, CQ_ERROR, CQ_ERROR_PERMFAIL,
+                "AUTH %s failed on the client side: %s%s", mechanism,
+                gsasl_strerror(rc), hint ? hint : "");
 }
 
 static Gsasl_session *
@@ -279,13 +305,41 @@ gsasl_begin(Gsasl *ctx, const char *mechanism, const CqSmtpCredentials *c,
     return session;
 }
 
+/* Mechanisms that speak first give their initial response at once; the
+ * others (CRAM-MD5) give nothing and wait for a challenge.  When the
+ * first step fails, no AUTH is sent; a later failure cancels the
+ * exchange, and the server's answer to that is not the reason. */
+static gboolean
+sasl_exchange(CqSmtpConn *conn, const char *mechanism,
+              const CqSmtpCredentials *c, SaslState *state,
+              CqSmtpReply *reply, int timeout_ms, GError **error)
+{
+    char *initial = sasl_step(state, "", 0, 0);
+
+    if (initial == NULL) {
+        sasl_failed(mechanism, c, state->rc, error);
+        return FALSE;
+    }
+    if (*initial == '\0')
+        g_clear_pointer(&initial, g_free);
+    if (run_steps(conn, mechanism, initial, sasl_step, state, reply,
+                  timeout_ms, error))
+        return TRUE;
+    if (state->rc != GSASL_OK && reply->code != 0) {
+        g_clear_error(error);
+        cq_smtp_reply_clear(reply);
+        sasl_failed(mechanism, c, state->rc, error);
+    }
+    return FALSE;
+}
+
 static gboolean
 run_gsasl(CqSmtpConn *conn, const char *mechanism,
           const CqSmtpCredentials *c, CqSmtpReply *reply, int timeout_ms,
           GError **error)
 {
     Gsasl *ctx = NULL;
-    Gsasl_session *session = NULL;
+    SaslState state = {NULL, GSASL_OK};
     gboolean ok = FALSE;
 
     if (gsasl_init(&ctx) != GSASL_OK) {
@@ -293,19 +347,13 @@ run_gsasl(CqSmtpConn *conn, const char *mechanism,
                     "AUTH %s: GNU SASL could not start", mechanism);
         return FALSE;
     }
-    session = gsasl_begin(ctx, mechanism, c, error);
-    if (session == NULL)
+    state.session = gsasl_begin(ctx, mechanism, c, error);
+    if (state.session == NULL)
         goto out;
-    /* Mechanisms that speak first give their initial response at once;
-     * the others (CRAM-MD5) give nothing and wait for a challenge. */
-    char *initial = sasl_step(session, "", 0, 0);
-    if (initial != NULL && *initial == '\0')
-        g_clear_pointer(&initial, g_free);
-    ok = run_steps(conn, mechanism, initial, sasl_step, session, reply,
-                   timeout_ms, error);
+    ok = sasl_exchange(conn, mechanism, c, &state, reply, timeout_ms, error);
 out:
-    if (session != NULL)
-        gsasl_finish(session);
+    if (state.session != NULL)
+        gsasl_finish(state.session);
     gsasl_done(ctx);
     return ok;
 }

@@ -219,7 +219,7 @@ class TlsTest(FaultTest):
 
 class AuthTest(FaultTest):
 
-    PASSWORD_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"]
+    PASSWORD_MECHS = ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256", "NTLM"]
     TOKEN_MECHS = ["XOAUTH2", "OAUTHBEARER"]
 
     def auth_server(self, mech):
@@ -289,6 +289,21 @@ class AuthTest(FaultTest):
             None, "user = qm@werk.example\npassword_env = SMTP_PW\n")
         self.assertOutcome(r, "sent", "none")
         self.assertEqual(server.auth_results[0][0], "SCRAM-SHA-256")
+
+    def test_scram_server_that_cannot_prove_the_password(self):
+        # The server accepts the proof but signs with a key it made up:
+        # caqmail cancels the exchange and sends nothing.
+        server = self.serve(auth={"SCRAM-SHA-256": True},
+                            users={"qm@werk.example": "Geheim 42!"},
+                            scram_forged=True)
+        results, log = self.drive(
+            server, [{}], self.password_extra("SCRAM-SHA-256"), debug=True,
+            env={"SMTP_PW": "Geheim 42!"})
+        self.assertOutcome(results[0], "failed", "auth", 0)
+        self.assertIn("SCRAM-SHA-256 failed on the client side",
+                      results[0]["text"])
+        self.assertIn("*", server.commands)
+        self.assertEqual(self.mail_commands(server), [])
 
     def test_xoauth2_client_credentials_from_token_endpoint(self):
         with TokenServer() as tokens:

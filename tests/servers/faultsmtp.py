@@ -14,7 +14,9 @@ groups of lines the client sent between two waits for replies (with
         ... connect to 127.0.0.1:server.port ...
     server.messages, server.commands, server.groups
 
-Standard library only, so that any python3 runs it.
+Standard library only, so that any python3 runs it; NTLM alone needs
+DES from python3-cryptography (tests/servers/ntlm.py), loaded when a
+client asks for it.
 """
 
 import base64
@@ -44,6 +46,7 @@ class Script:
         self.auth = {}             # mechanism -> True (offered)
         self.users = {}            # user -> password
         self.tokens = set()        # accepted OAuth2 tokens
+        self.scram_forged = False  # SCRAM: a server signature of no key
         self.mail_reply = "250 2.1.0 Ok"
         self.rcpt_replies = {}     # address -> reply
         self.rcpt_default = "250 2.1.5 Ok"
@@ -339,8 +342,26 @@ def _scram_sha256(conn, initial):
         return False, user
     server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
     server_sig = hmac.new(server_key, message, hashlib.sha256).digest()
+    if conn.script.scram_forged:
+        server_sig = os.urandom(len(server_sig))
     answer = conn.challenge(b"v=" + base64.b64encode(server_sig))
     return answer is not None, user
+
+
+def _ntlm(conn, initial):
+    import ntlm
+    negotiate = base64.b64decode(initial) if initial else conn.challenge(b"")
+    if negotiate is None or negotiate[:8] != ntlm.SIGNATURE:
+        return False, None
+    nonce = ntlm.new_challenge()
+    answer = conn.challenge(ntlm.challenge_message(nonce))
+    if answer is None:
+        return False, None
+    fields = ntlm.parse_authenticate(answer)
+    user = fields["user"]
+    if fields["domain"]:
+        user += "@" + fields["domain"]
+    return ntlm.verify(fields, conn.script.users.get(user), nonce), user
 
 
 def _bearer_fail(conn, answer_expected):
@@ -376,6 +397,7 @@ _AUTH = {
     "LOGIN": _login,
     "CRAM-MD5": _cram_md5,
     "SCRAM-SHA-256": _scram_sha256,
+    "NTLM": _ntlm,
     "XOAUTH2": _xoauth2,
     "OAUTHBEARER": _oauthbearer,
 }

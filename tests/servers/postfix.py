@@ -3,12 +3,16 @@
 Everything lives in one temporary folder: configuration, queue, the TLS
 certificate, the Cyrus SASL user database and the Maildir that receives
 every mail (owned by nobody).  /etc/postfix is only read (Postfix's own
-file list).  Three listeners on free high ports of 127.0.0.1:
+file list).  Three listeners (four with Kerberos) on free high ports
+of 127.0.0.1:
 
 - `port`: plain SMTP, STARTTLS offered, no AUTH;
 - `submission_port`: STARTTLS required, then AUTH (PLAIN, LOGIN)
   required to send;
-- `smtps_port`: implicit TLS (RFC 8314), AUTH offered.
+- `smtps_port`: implicit TLS (RFC 8314), AUTH offered;
+- `gssapi_port`, only with a Kerberos realm (tests/servers/kdc.py): AUTH
+  GSSAPI (Cyrus) required to send, STARTTLS offered; smtpd reads the
+  realm's krb5.conf and the service keytab through the environment.
 
 Recipients matching the regexp table answer as chosen:
 `reject550@...` 550 5.1.1, `defer450@...` 450 4.2.1, `close421@...` 421.
@@ -44,7 +48,7 @@ MASTER_CF = """\
 127.0.0.1:{smtps_port} inet n - n - - smtpd
   -o smtpd_tls_wrappermode=yes
   -o smtpd_sasl_auth_enable=yes
-pickup unix n - n 60 1 pickup
+{gssapi_listener}pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
 tlsmgr unix - - n 1000? 1 tlsmgr
@@ -123,6 +127,24 @@ sasldb_path: {root}/etc/sasldb2
 """
 
 
+GSSAPI_LISTENER = """\
+127.0.0.1:{port} inet n - n - - smtpd
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_sasl_path=smtpd-gssapi
+  -o smtpd_recipient_restrictions=$submission_restrictions
+"""
+
+GSSAPI_MAIN_CF = """\
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C
+  KRB5_CONFIG={krb5_conf} KRB5_KTNAME=FILE:{keytab}
+  KRB5RCACHETYPE=none
+"""
+
+GSSAPI_SASL_CONF = """\
+mech_list: GSSAPI
+"""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -131,18 +153,22 @@ def free_port():
 
 class PrivatePostfix:
 
-    def __init__(self, root, cert, key):
+    def __init__(self, root, cert, key, kdc=None):
         """@root is a new folder whose parents the postfix and nobody
-        users can enter (mode o+x)."""
+        users can enter (mode o+x); @kdc, a started PrivateKDC whose
+        keytab holds the key of smtp/127.0.0.1, adds `gssapi_port`."""
         self.root = root
         self.etc = os.path.join(root, "etc")
         self.maildir = os.path.join(root, "mail", "catchall")
         self.port = free_port()
         self.submission_port = free_port()
         self.smtps_port = free_port()
+        self.gssapi_port = free_port() if kdc else None
         self.user, self.password = USER, PASSWORD
         self.started = False
         self._write_config(cert, key)
+        if kdc is not None:
+            self._write_gssapi(kdc)
 
     def _write(self, name, text, mode=0o644):
         path = os.path.join(self.etc, name)
@@ -166,7 +192,9 @@ class PrivatePostfix:
             root=self.root, uid=nobody.pw_uid, gid=nobody.pw_gid))
         self._write("master.cf", MASTER_CF.format(
             port=self.port, submission_port=self.submission_port,
-            smtps_port=self.smtps_port))
+            smtps_port=self.smtps_port,
+            gssapi_listener=GSSAPI_LISTENER.format(port=self.gssapi_port)
+            if self.gssapi_port else ""))
         self._write("rcpt_access", RCPT_ACCESS)
         self._write("sasl/smtpd.conf", SASL_CONF.format(root=self.root))
         sasldb = os.path.join(self.etc, "sasldb2")
@@ -176,6 +204,16 @@ class PrivatePostfix:
                        check=True)
         shutil.chown(sasldb, "root", "postfix")
         os.chmod(sasldb, 0o640)
+
+    def _write_gssapi(self, kdc):
+        keytab = os.path.join(self.etc, "smtp.keytab")
+        shutil.copy(kdc.keytab, keytab)
+        shutil.chown(keytab, "postfix", "postfix")
+        os.chmod(keytab, 0o600)
+        with open(os.path.join(self.etc, "main.cf"), "a") as f:
+            f.write(GSSAPI_MAIN_CF.format(krb5_conf=kdc.krb5_conf,
+                                          keytab=keytab))
+        self._write("sasl/smtpd-gssapi.conf", GSSAPI_SASL_CONF)
 
     def _postfix(self, *args):
         return subprocess.run(["postfix", "-c", self.etc] + list(args),
