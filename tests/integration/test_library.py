@@ -3,12 +3,15 @@ scratch DESTDIR, the example program (examples/send-report.c) compiled
 against the installed header and library found through pkg-config, and a
 mail sent by it to a private Postfix that arrives with its attachment and
 shows in the history.  The same program runs under valgrind, which must
-find no leak."""
+find no leak, and on a PostgreSQL database, whose backend the installed
+library loads from its module; neither it nor the installed `caqmail
+--version` loads libpq otherwise."""
 
 import glob
 import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -78,8 +81,12 @@ class LibraryTest(unittest.TestCase):
             ["-o", cls.example, EXAMPLE] + flags)
 
     def setUp(self):
-        self.box = Sandbox()
-        self.addCleanup(self.box.close)
+        self.box = self.sandbox()
+
+    def sandbox(self, backend=None):
+        box = Sandbox(backend)
+        self.addCleanup(box.close)
+        self.box = box
         self.seen = len(self.postfix.delivered())
         self.box.write_config(
             "[message]\nfrom = QM <qm@werk.example>\n\n"
@@ -90,16 +97,31 @@ class LibraryTest(unittest.TestCase):
                      "name=Jürgen Müller", "email=jm@werk.example", check=0)
         self.report = self.box.write("Prüfbericht.csv",
                                      "Merkmal;Wert\nØ 12,0;12,02\n" * 300)
+        return box
 
-    def send_report(self, prefix=(), args=()):
+    def send_report(self, prefix=(), args=(), libdir=None):
         return subprocess.run(
             list(prefix) + [self.example] + list(args) + [
                             "8D-2026-0042", "mueller",
                             "8D-2026-0042: Prüfbericht",
                             "Grüße aus der QS\n", self.report],
             capture_output=True, text=True, timeout=300,
-            env=self.box.env({"LD_LIBRARY_PATH": self.libdir}),
+            env=self.box.env({"LD_LIBRARY_PATH": libdir or self.libdir}),
             cwd=self.box.root)
+
+    def loaded_objects(self, args):
+        """The shared objects the installed caqmail loads running @args,
+        as the dynamic loader reports them."""
+        caqmail = glob.glob(os.path.join(self.destdir, "**", "bin",
+                                         "caqmail"), recursive=True)
+        self.assertEqual(len(caqmail), 1)
+        proc = subprocess.run(
+            caqmail + list(args), capture_output=True, text=True,
+            timeout=60, env=self.box.env({"LD_LIBRARY_PATH": self.libdir,
+                                          "LD_DEBUG": "files"}))
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        return re.findall(r"file=(\S+) \[0\];  (?:needed by|dynamically "
+                          r"loaded by)", proc.stderr)
 
     def test_installed_files(self):
         lib = os.path.join(self.libdir, "libcaqmail.so.0")
@@ -118,6 +140,38 @@ class LibraryTest(unittest.TestCase):
         self.assertIn("NEEDED", run(["readelf", "-d", self.example]))
         self.assertIn("[libcaqmail.so.0]", run(["readelf", "-d",
                                                 self.example]))
+        module = os.path.join(self.libdir, "caqmail", "caqmail-postgres.so")
+        self.assertIn("[libpq.so.5]", run(["readelf", "-d", module]))
+        self.assertNotIn("libpq", run(["readelf", "-d", lib]))
+
+    def test_version_loads_no_libpq(self):
+        loaded = self.loaded_objects(["--version"])
+        self.assertIn("libcaqmail.so.0", loaded)
+        self.assertFalse([f for f in loaded if "libpq" in f], loaded)
+
+    def test_installed_library_loads_its_postgresql_module(self):
+        self.sandbox("postgresql")
+        proc = self.send_report()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertRegex(proc.stdout, r"^mail \d+ sent\n")
+        self.postfix.wait_for_mail(self.seen + 1)
+        history = json.loads(self.box.run("history", "list", "--json",
+                                          check=0).stdout)
+        self.assertEqual([(m["state"], m["origin"]) for m in history],
+                         [("sent", "api")])
+        self.assertIn("libpq.so.5", self.loaded_objects(["history", "list"]))
+
+    def test_without_its_module_postgresql_is_unavailable(self):
+        self.sandbox("postgresql")
+        alone = os.path.join(self.root, "alone")
+        os.makedirs(alone, exist_ok=True)
+        shutil.copy(os.path.join(self.libdir, "libcaqmail.so.0"), alone)
+        proc = self.send_report(libdir=alone)
+        self.assertEqual(proc.returncode, 69, proc.stderr)  # EX_UNAVAILABLE
+        self.assertIn("PostgreSQL support: module '%s' cannot be loaded"
+                      % os.path.join(alone, "caqmail", "caqmail-postgres.so"),
+                      proc.stderr)
+        self.assertEqual(self.box.sql("SELECT count(*) FROM mail"), [(0,)])
 
     def test_example_sends_a_mail_that_arrives_and_is_in_the_history(self):
         proc = self.send_report()
