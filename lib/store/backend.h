@@ -10,7 +10,6 @@
 #ifndef CQ_STORE_BACKEND_H
 #define CQ_STORE_BACKEND_H
 
-#include "common/event.h"
 #include "store/store.h"
 
 typedef struct {
@@ -52,33 +51,11 @@ extern const CqBackend cq_backend_postgres;
 
 /* The PostgreSQL backend: linked in (postgres-linked.c, for the static
  * library), or loaded from the module caqmail-postgres.so when first
- * needed (postgres-module.c, for libcaqmail.so), so that a process on
- * SQLite never loads libpq and the libraries it pulls in.  Fails with
- * CQ_ERROR_UNAVAILABLE naming the module when it cannot be loaded. */
+ * needed (postgres-module.c, for libcaqmail.so; common/module.h), so
+ * that a process on SQLite never loads libpq and the libraries it pulls
+ * in.  Fails with CQ_ERROR_UNAVAILABLE naming the module when it cannot
+ * be loaded. */
 const CqBackend *cq_backend_postgres_get(GError **error);
-
-/* What libcaqmail.so hands the module: the few functions of the library
- * the backend calls (postgres-host.c forwards to them), since the
- * library exports none of its internal ones.  CQ_BACKEND_HOST_ABI
- * changes whenever this table or CqBackend does. */
-#define CQ_BACKEND_HOST_ABI 1
-
-typedef struct {
-    GQuark (*error_quark)(void);
-    CqEvent *(*event_begin)(CqLogLevel level, const char *name);
-    void (*event_add)(CqEvent *event, const char *key, const char *value);
-    void (*event_end)(CqEvent *event);
-} CqBackendHost;
-
-/* The module's one exported symbol, CQ_BACKEND_MODULE_SYMBOL: its ABI
- * and the function that takes the library's table and returns the
- * backend. */
-#define CQ_BACKEND_MODULE_SYMBOL "cq_backend_module"
-
-typedef struct {
-    int abi;
-    const CqBackend *(*init)(const CqBackendHost *host);
-} CqBackendModule;
 
 /* The schema, one description for every backend: migration N is the
  * list of statements that takes version N-1 to N. */

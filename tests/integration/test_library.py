@@ -4,8 +4,9 @@ against the installed header and library found through pkg-config, and a
 mail sent by it to a private Postfix that arrives with its attachment and
 shows in the history.  The same program runs under valgrind, which must
 find no leak, and on a PostgreSQL database, whose backend the installed
-library loads from its module; neither it nor the installed `caqmail
---version` loads libpq otherwise."""
+library loads from its module, as it loads the drawing of collection
+lists; the installed `caqmail --version` loads neither module nor their
+libraries."""
 
 import glob
 import json
@@ -83,7 +84,7 @@ class LibraryTest(unittest.TestCase):
     def setUp(self):
         self.box = self.sandbox()
 
-    def sandbox(self, backend=None):
+    def sandbox(self, backend=None, config=""):
         box = Sandbox(backend)
         self.addCleanup(box.close)
         self.box = box
@@ -91,8 +92,8 @@ class LibraryTest(unittest.TestCase):
         self.box.write_config(
             "[message]\nfrom = QM <qm@werk.example>\n\n"
             "[smtp]\nhost = 127.0.0.1\nport = %d\ntls = starttls\n"
-            "ca_file = %s\nhelo_name = client.werk.example\n"
-            % (self.postfix.port, self.cert))
+            "ca_file = %s\nhelo_name = client.werk.example\n\n%s"
+            % (self.postfix.port, self.cert, config))
         self.box.run("catalog", "add", "person", "ident=P-0007",
                      "name=Jürgen Müller", "email=jm@werk.example", check=0)
         self.report = self.box.write("Prüfbericht.csv",
@@ -140,14 +141,38 @@ class LibraryTest(unittest.TestCase):
         self.assertIn("NEEDED", run(["readelf", "-d", self.example]))
         self.assertIn("[libcaqmail.so.0]", run(["readelf", "-d",
                                                 self.example]))
-        module = os.path.join(self.libdir, "caqmail", "caqmail-postgres.so")
-        self.assertIn("[libpq.so.5]", run(["readelf", "-d", module]))
-        self.assertNotIn("libpq", run(["readelf", "-d", lib]))
+        modules = os.path.join(self.libdir, "caqmail")
+        self.assertIn("[libpq.so.5]", run([
+            "readelf", "-d", os.path.join(modules, "caqmail-postgres.so")]))
+        self.assertIn("[libcairo.so.2]", run([
+            "readelf", "-d", os.path.join(modules, "caqmail-pdf.so")]))
+        needed = run(["readelf", "-d", lib])
+        self.assertNotIn("libpq", needed)
+        self.assertNotIn("libcairo", needed)
 
-    def test_version_loads_no_libpq(self):
+    def test_version_loads_none_of_the_modules_libraries(self):
         loaded = self.loaded_objects(["--version"])
         self.assertIn("libcaqmail.so.0", loaded)
-        self.assertFalse([f for f in loaded if "libpq" in f], loaded)
+        self.assertFalse([f for f in loaded if re.search(
+            r"libpq|libcairo|libpango|libfontconfig|caqmail-", f)], loaded)
+
+    def test_installed_library_draws_collection_lists_with_its_module(self):
+        self.sandbox(config="[gauges]\nlab = Labor <lab@werk.example>\n")
+        gauges = self.box.write(
+            "gauges.csv", "inventory,description,holder,location,interval,"
+            "due,status\nPM-001,Messschieber,P-0007,Halle 1,12,2026-03-20,\n")
+        self.box.run("gauge", "import", gauges, check=0)
+        loaded = self.loaded_objects(["gauges", "collect", "--date",
+                                      "2026-03-12"])
+        self.assertIn(os.path.join(self.libdir, "caqmail", "caqmail-pdf.so"),
+                      loaded)
+        self.assertIn("libcairo.so.2", loaded)
+        self.box.run("deliver", "--once", check=0)
+        msg = parse(self.postfix.wait_for_mail(self.seen + 1)[-1])
+        pdfs = [p for p in msg.iter_attachments()
+                if p.get_content_type() == "application/pdf"]
+        self.assertEqual(len(pdfs), 1)
+        self.assertTrue(pdfs[0].get_content().startswith(b"%PDF-"))
 
     def test_installed_library_loads_its_postgresql_module(self):
         self.sandbox("postgresql")
