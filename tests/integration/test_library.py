@@ -146,9 +146,11 @@ class LibraryTest(unittest.TestCase):
             "readelf", "-d", os.path.join(modules, "caqmail-postgres.so")]))
         self.assertIn("[libcairo.so.2]", run([
             "readelf", "-d", os.path.join(modules, "caqmail-pdf.so")]))
+        self.assertIn("[libsoup-3.0.so.0]", run([
+            "readelf", "-d", os.path.join(modules, "caqmail-http.so")]))
         needed = run(["readelf", "-d", lib])
-        self.assertNotIn("libpq", needed)
-        self.assertNotIn("libcairo", needed)
+        for name in ("libpq", "libcairo", "libpango", "libsoup"):
+            self.assertNotIn(name, needed)
 
     def test_version_loads_none_of_the_modules_libraries(self):
         loaded = self.loaded_objects(["--version"])
