@@ -28,21 +28,6 @@ library_folder(void)
     return g_canonicalize_filename(folder, NULL);
 }
 
-/* Where module @name is: installed, or else in the build tree; the
- * installed place when it is in neither. */
-static char *
-module_path(const char *folder, const char *name)
-{
-    g_autofree char *installed =
-        g_build_filename(folder, "caqmail", name, NULL);
-    g_autofree char *beside = g_build_filename(folder, name, NULL);
-
-    if (!g_file_test(installed, G_FILE_TEST_EXISTS) &&
-        g_file_test(beside, G_FILE_TEST_EXISTS))
-        return g_steal_pointer(&beside);
-    return g_steal_pointer(&installed);
-}
-
 static gconstpointer
 load(const char *path, const char *feature, GError **error)
 {
@@ -85,7 +70,7 @@ find_and_load(const char *name, const char *feature, GError **error)
                     feature);
         return NULL;
     }
-    path = module_path(folder, name);
+    path = g_build_filename(folder, "caqmail", name, NULL);
     return load(path, feature, error);
 }
 

@@ -1,19 +1,21 @@
-/* Modules: the parts of libcaqmail.so whose libraries most processes
- * never need, in shared objects of their own that the library loads the
- * first time they are needed.  Linking libpq, or cairo and Pango, into
- * every process would cost each one millions of instructions in the
- * dynamic loader before main().
+/* Modules: the parts of libcaqmail.so and of the front ends whose
+ * libraries most processes never need, in shared objects of their own
+ * that are loaded the first time they are needed.  Linking libpq, cairo
+ * and Pango, or libsoup into every process would cost each one millions
+ * of instructions in the dynamic loader before main().
  *
- * A module is installed in the folder caqmail/ beside libcaqmail.so and
- * lies right beside it in the build tree; it is found from where the
- * library itself was loaded, never from the environment.  The static
+ * A module is in the folder caqmail/ beside libcaqmail.so, installed as
+ * in the build tree (lib/caqmail/meson.build); it is found from where
+ * the library itself was loaded, never from the environment.  The static
  * library that the tests and benchmarks link has the same code linked
  * in instead.
  *
- * The library exports none of its internal functions, so it hands a
- * module the few that modules call (CqModuleHost); module-host.c,
- * linked into every module, forwards the usual names to them and
- * exports the module's entry, CqModule, under CQ_MODULE_SYMBOL.  What
+ * A module calls no internal function of libcaqmail.so by its name:
+ * the library hands it the few that modules need (CqModuleHost), and
+ * only when the module was built for the same table (CQ_MODULE_ABI).
+ * module-host.c, linked into every module, forwards the usual names to
+ * them and exports the module's entry, CqModule, under
+ * CQ_MODULE_SYMBOL.  What
  * a module provides (a table of functions) comes from its
  * cq_module_provide(). */
 #ifndef CQ_COMMON_MODULE_H
@@ -41,14 +43,15 @@ typedef struct {
     gconstpointer (*init)(const CqModuleHost *host);
 } CqModule;
 
-/* In the library: what the module @name ("caqmail-postgres.so")
- * provides, loaded once and kept in *@loaded.  Fails with
+/* In the library and the front ends: what the module @name
+ * ("caqmail-postgres.so") provides, loaded once and kept in *@loaded.  Fails with
  * CQ_ERROR_UNAVAILABLE, "@feature: module 'PATH' ...", when the module
  * is missing, cannot be loaded or belongs to another build. */
 gconstpointer cq_module_load(const char *name, const char *feature,
                              gconstpointer *loaded, GError **error);
 
-/* In a module: what it provides. */
+/* In a module: what it provides.  The web server's module links
+ * libcaqmail.so too, for the public API. */
 gconstpointer cq_module_provide(void);
 
 #endif

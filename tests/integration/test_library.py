@@ -5,8 +5,8 @@ mail sent by it to a private Postfix that arrives with its attachment and
 shows in the history.  The same program runs under valgrind, which must
 find no leak, and on a PostgreSQL database, whose backend the installed
 library loads from its module, as it loads the drawing of collection
-lists; the installed `caqmail --version` loads neither module nor their
-libraries."""
+lists and the installed `caqmail serve` its web server; the installed
+`caqmail --version` loads no module nor their libraries."""
 
 import glob
 import json
@@ -110,19 +110,29 @@ class LibraryTest(unittest.TestCase):
             env=self.box.env({"LD_LIBRARY_PATH": libdir or self.libdir}),
             cwd=self.box.root)
 
-    def loaded_objects(self, args):
-        """The shared objects the installed caqmail loads running @args,
-        as the dynamic loader reports them."""
+    def installed_caqmail(self):
         caqmail = glob.glob(os.path.join(self.destdir, "**", "bin",
                                          "caqmail"), recursive=True)
         self.assertEqual(len(caqmail), 1)
-        proc = subprocess.run(
-            caqmail + list(args), capture_output=True, text=True,
-            timeout=60, env=self.box.env({"LD_LIBRARY_PATH": self.libdir,
-                                          "LD_DEBUG": "files"}))
-        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        return caqmail
+
+    def loader_env(self):
+        return self.box.env({"LD_LIBRARY_PATH": self.libdir,
+                             "LD_DEBUG": "files"})
+
+    @staticmethod
+    def loaded(debug):
+        """The shared objects in the dynamic loader's report @debug."""
         return re.findall(r"file=(\S+) \[0\];  (?:needed by|dynamically "
-                          r"loaded by)", proc.stderr)
+                          r"loaded by)", debug)
+
+    def loaded_objects(self, args):
+        """The shared objects the installed caqmail loads running @args."""
+        proc = subprocess.run(
+            self.installed_caqmail() + list(args), capture_output=True,
+            text=True, timeout=60, env=self.loader_env())
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        return self.loaded(proc.stderr)
 
     def test_installed_files(self):
         lib = os.path.join(self.libdir, "libcaqmail.so.0")
@@ -148,15 +158,36 @@ class LibraryTest(unittest.TestCase):
             "readelf", "-d", os.path.join(modules, "caqmail-pdf.so")]))
         self.assertIn("[libsoup-3.0.so.0]", run([
             "readelf", "-d", os.path.join(modules, "caqmail-http.so")]))
-        needed = run(["readelf", "-d", lib])
-        for name in ("libpq", "libcairo", "libpango", "libsoup"):
-            self.assertNotIn(name, needed)
+        self.assertIn("[libsoup-3.0.so.0]", run([
+            "readelf", "-d", os.path.join(modules, "caqmail-web.so")]))
+        for program in [lib] + self.installed_caqmail():
+            needed = run(["readelf", "-d", program])
+            for name in ("libpq", "libcairo", "libpango", "libsoup"):
+                self.assertNotIn(name, needed, program)
 
     def test_version_loads_none_of_the_modules_libraries(self):
         loaded = self.loaded_objects(["--version"])
         self.assertIn("libcaqmail.so.0", loaded)
         self.assertFalse([f for f in loaded if re.search(
-            r"libpq|libcairo|libpango|libfontconfig|caqmail-", f)], loaded)
+            r"libpq|libcairo|libpango|libfontconfig|libsoup|caqmail-", f)],
+            loaded)
+
+    def test_installed_caqmail_serves_from_its_module(self):
+        server = subprocess.Popen(
+            self.installed_caqmail() + ["serve", "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=self.loader_env())
+        try:
+            line = server.stdout.readline()
+        finally:
+            server.terminate()
+            _, debug = server.communicate(timeout=60)
+        self.assertRegex(line, r"^listening on http://127\.0\.0\.1:\d+/$",
+                         debug[-3000:])
+        loaded = self.loaded(debug)
+        self.assertIn(os.path.join(self.libdir, "caqmail", "caqmail-web.so"),
+                      loaded)
+        self.assertIn("libsoup-3.0.so.0", loaded)
 
     def test_installed_library_draws_collection_lists_with_its_module(self):
         self.sandbox(config="[gauges]\nlab = Labor <lab@werk.example>\n")
