@@ -21,7 +21,7 @@ serve(CqCli *cli, const char *address, gint64 port)
     static gconstpointer loaded;
     g_autoptr(GError) error = NULL;
     const WebModule *web =
-        cq_module_load("caqmail-web.so", "caqmail serve", &loaded, &error);
+        cq_module_load("caqmail-web.so", "web server", &loaded, &error);
     WebServer *server = web == NULL ? NULL
                                     : web->server_new(cli->config,
                                                       cli->config_path,

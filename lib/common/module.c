@@ -34,8 +34,14 @@ load(const char *path, const char *feature, GError **error)
     gpointer symbol = NULL;
     const CqModule *entry;
     gconstpointer provided = NULL;
-    GModule *module = g_module_open(path, G_MODULE_BIND_LOCAL);
+    GModule *module = NULL;
 
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, CQ_ERROR, CQ_ERROR_UNAVAILABLE,
+                    "%s: module '%s' is missing", feature, path);
+        return NULL;
+    }
+    module = g_module_open(path, G_MODULE_BIND_LOCAL);
     if (module == NULL) {
         g_set_error(error, CQ_ERROR, CQ_ERROR_UNAVAILABLE,
                     "%s: module '%s' cannot be loaded: %s", feature, path,

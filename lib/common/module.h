@@ -46,7 +46,7 @@ typedef struct {
 /* In the library and the front ends: what the module @name
  * ("caqmail-postgres.so") provides, loaded once and kept in *@loaded.  Fails with
  * CQ_ERROR_UNAVAILABLE, "@feature: module 'PATH' ...", when the module
- * is missing, cannot be loaded or belongs to another build. */
+ * is missing, cannot be loaded or was built for another table. */
 gconstpointer cq_module_load(const char *name, const char *feature,
                              gconstpointer *loaded, GError **error);
 

@@ -226,7 +226,7 @@ class LibraryTest(unittest.TestCase):
         shutil.copy(os.path.join(self.libdir, "libcaqmail.so.0"), alone)
         proc = self.send_report(libdir=alone)
         self.assertEqual(proc.returncode, 69, proc.stderr)  # EX_UNAVAILABLE
-        self.assertIn("PostgreSQL support: module '%s' cannot be loaded"
+        self.assertIn("PostgreSQL support: module '%s' is missing"
                       % os.path.join(alone, "caqmail", "caqmail-postgres.so"),
                       proc.stderr)
         self.assertEqual(self.box.sql("SELECT count(*) FROM mail"), [(0,)])
