@@ -1,6 +1,8 @@
-/* caqmail serve: the web page and the HTTP API. */
+/* caqmail serve: the web page and the HTTP API, from the module
+ * caqmail-web.so, so that other commands never load libsoup. */
 #include "cli.h"
 
+#include "common/module.h"
 #include "web/server.h"
 
 #include <glib-unix.h>
@@ -16,13 +18,18 @@ on_stop(gpointer loop)
 static int
 serve(CqCli *cli, const char *address, gint64 port)
 {
+    static gconstpointer loaded;
     g_autoptr(GError) error = NULL;
-    WebServer *server =
-        web_server_new(cli->config, cli->config_path, address, port, &error);
+    const WebModule *web =
+        cq_module_load("caqmail-web.so", "web server", &loaded, &error);
+    WebServer *server = web == NULL ? NULL
+                                    : web->server_new(cli->config,
+                                                      cli->config_path,
+                                                      address, port, &error);
 
     if (server == NULL)
         return cli_fail(cli, error);
-    g_autofree char *uri = web_server_uri(server);
+    g_autofree char *uri = web->server_uri(server);
     printf("listening on %s\n", uri);
     fflush(stdout);
 
@@ -31,7 +38,7 @@ serve(CqCli *cli, const char *address, gint64 port)
     g_unix_signal_add(SIGINT, on_stop, loop);
     g_main_loop_run(loop);
     g_main_loop_unref(loop);
-    web_server_free(server);
+    web->server_free(server);
     return EX_OK;
 }
 

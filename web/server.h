@@ -23,4 +23,14 @@ void web_server_free(WebServer *server);
  * allocated. */
 char *web_server_uri(WebServer *server);
 
+/* The web server is the module caqmail-web.so (common/module.h), which
+ * `caqmail serve` loads; what it provides: */
+typedef struct {
+    WebServer *(*server_new)(const CqConfig *config, const char *config_path,
+                             const char *address, gint64 port,
+                             GError **error);
+    void (*server_free)(WebServer *server);
+    char *(*server_uri)(WebServer *server);
+} WebModule;
+
 #endif

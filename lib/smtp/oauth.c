@@ -3,10 +3,10 @@
 #include "common/error.h"
 #include "common/event.h"
 #include "common/secret.h"
+#include "smtp/http.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 #include <string.h>
 
 #define EXPIRY_MARGIN 60   /* seconds a cached token must still be good */
@@ -200,23 +200,12 @@ out:
 static GBytes *
 post_form(const char *url, char *form, guint *status, GError **error)
 {
-    g_autoptr(SoupSession) session = soup_session_new_with_options(
-        "timeout", 60, "user-agent", "caqmail", NULL);
-    g_autoptr(SoupMessage) msg = soup_message_new("POST", url);
     g_autoptr(GBytes) body = g_bytes_new_with_free_func(
         form, strlen(form), (GDestroyNotify)cq_secret_free, form);
-    g_autoptr(GError) local = NULL;
 
-    soup_message_set_request_body_from_bytes(
-        msg, "application/x-www-form-urlencoded", body);
-    GBytes *reply = soup_session_send_and_read(session, msg, NULL, &local);
-    if (reply == NULL) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_TEMPFAIL,
-                    "OAuth2 token endpoint '%s': %s", url, local->message);
-        return NULL;
-    }
-    *status = soup_message_get_status(msg);
-    return reply;
+    return cq_http_post("OAuth2 token endpoint", url,
+                        "application/x-www-form-urlencoded", body, status,
+                        error);
 }
 
 static gboolean

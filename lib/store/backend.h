@@ -49,6 +49,14 @@ typedef struct {
 extern const CqBackend cq_backend_sqlite;
 extern const CqBackend cq_backend_postgres;
 
+/* The PostgreSQL backend: linked in (postgres-linked.c, for the static
+ * library), or loaded from the module caqmail-postgres.so when first
+ * needed (postgres-module.c, for libcaqmail.so; common/module.h), so
+ * that a process on SQLite never loads libpq and the libraries it pulls
+ * in.  Fails with CQ_ERROR_UNAVAILABLE naming the module when it cannot
+ * be loaded. */
+const CqBackend *cq_backend_postgres_get(GError **error);
+
 /* The schema, one description for every backend: migration N is the
  * list of statements that takes version N-1 to N. */
 typedef struct {

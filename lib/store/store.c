@@ -397,19 +397,25 @@ migrate(CqStore *store, const CqStoreOptions *options, gboolean *created,
     return cq_store_commit(store, error);
 }
 
-static const CqBackend *
-pick_backend(const char *location)
+static gboolean
+is_postgres(const char *location)
 {
-    if (g_str_has_prefix(location, "postgresql:") ||
-        g_str_has_prefix(location, "postgres:"))
-        return &cq_backend_postgres;
+    return g_str_has_prefix(location, "postgresql:") ||
+           g_str_has_prefix(location, "postgres:");
+}
+
+static const CqBackend *
+pick_backend(const char *location, GError **error)
+{
+    if (is_postgres(location))
+        return cq_backend_postgres_get(error);
     return &cq_backend_sqlite;
 }
 
 gboolean
 cq_store_location_is_file(const char *location)
 {
-    return pick_backend(location) == &cq_backend_sqlite;
+    return !is_postgres(location);
 }
 
 void
@@ -427,8 +433,10 @@ cq_store_open(const char *location, const CqStoreOptions *options,
 {
     CqStoreOptions defaults;
     gboolean fresh = FALSE;
-    const CqBackend *backend = pick_backend(location);
+    const CqBackend *backend = pick_backend(location, error);
 
+    if (backend == NULL)
+        return NULL;
     if (options == NULL) {
         cq_store_options_init(&defaults);
         options = &defaults;

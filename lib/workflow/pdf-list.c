@@ -24,29 +24,6 @@
 
 static const double column_share[4] = {0.18, 0.42, 0.25, 0.15};
 
-static const CqPdfListLabels labels_de = {
-    "Prüfmittel zur Kalibrierung",
-    "Inhaber",
-    "Datum",
-    {"Inventar-Nr.", "Bezeichnung", "Standort", "Fällig am"},
-    "Seite",
-    "von",
-};
-static const CqPdfListLabels labels_en = {
-    "Gauges to hand in for calibration",
-    "Holder",
-    "Date",
-    {"Inventory no.", "Description", "Location", "Due"},
-    "Page",
-    "of",
-};
-
-const CqPdfListLabels *
-cq_pdf_list_labels(const char *language)
-{
-    return g_strcmp0(language, "de") == 0 ? &labels_de : &labels_en;
-}
-
 typedef struct {
     const CqPdfList *list;
     cairo_t *cr;

@@ -54,4 +54,15 @@ typedef struct {
 gboolean cq_pdf_list_write(const CqPdfList *list, const char *path,
                            GError **error);
 
+/* The drawing with cairo and Pango is linked into the static library;
+ * libcaqmail.so loads it from the module caqmail-pdf.so the first time
+ * a list is drawn (pdf-list-module.c; common/module.h), so that other
+ * processes never load cairo, Pango, fontconfig, HarfBuzz and X11's
+ * libraries.  Without the module cq_pdf_list_write() fails with
+ * CQ_ERROR_UNAVAILABLE naming it.  What the module provides: */
+typedef struct {
+    gboolean (*write)(const CqPdfList *list, const char *path,
+                      GError **error);
+} CqPdfListModule;
+
 #endif

@@ -3,12 +3,16 @@ scratch DESTDIR, the example program (examples/send-report.c) compiled
 against the installed header and library found through pkg-config, and a
 mail sent by it to a private Postfix that arrives with its attachment and
 shows in the history.  The same program runs under valgrind, which must
-find no leak."""
+find no leak, and on a PostgreSQL database, whose backend the installed
+library loads from its module, as it loads the drawing of collection
+lists and the installed `caqmail serve` its web server; the installed
+`caqmail --version` loads no module nor their libraries."""
 
 import glob
 import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -78,28 +82,57 @@ class LibraryTest(unittest.TestCase):
             ["-o", cls.example, EXAMPLE] + flags)
 
     def setUp(self):
-        self.box = Sandbox()
-        self.addCleanup(self.box.close)
+        self.box = self.sandbox()
+
+    def sandbox(self, backend=None, config=""):
+        box = Sandbox(backend)
+        self.addCleanup(box.close)
+        self.box = box
         self.seen = len(self.postfix.delivered())
         self.box.write_config(
             "[message]\nfrom = QM <qm@werk.example>\n\n"
             "[smtp]\nhost = 127.0.0.1\nport = %d\ntls = starttls\n"
-            "ca_file = %s\nhelo_name = client.werk.example\n"
-            % (self.postfix.port, self.cert))
+            "ca_file = %s\nhelo_name = client.werk.example\n\n%s"
+            % (self.postfix.port, self.cert, config))
         self.box.run("catalog", "add", "person", "ident=P-0007",
                      "name=Jürgen Müller", "email=jm@werk.example", check=0)
         self.report = self.box.write("Prüfbericht.csv",
                                      "Merkmal;Wert\nØ 12,0;12,02\n" * 300)
+        return box
 
-    def send_report(self, prefix=(), args=()):
+    def send_report(self, prefix=(), args=(), libdir=None):
         return subprocess.run(
             list(prefix) + [self.example] + list(args) + [
                             "8D-2026-0042", "mueller",
                             "8D-2026-0042: Prüfbericht",
                             "Grüße aus der QS\n", self.report],
             capture_output=True, text=True, timeout=300,
-            env=self.box.env({"LD_LIBRARY_PATH": self.libdir}),
+            env=self.box.env({"LD_LIBRARY_PATH": libdir or self.libdir}),
             cwd=self.box.root)
+
+    def installed_caqmail(self):
+        caqmail = glob.glob(os.path.join(self.destdir, "**", "bin",
+                                         "caqmail"), recursive=True)
+        self.assertEqual(len(caqmail), 1)
+        return caqmail
+
+    def loader_env(self):
+        return self.box.env({"LD_LIBRARY_PATH": self.libdir,
+                             "LD_DEBUG": "files"})
+
+    @staticmethod
+    def loaded(debug):
+        """The shared objects in the dynamic loader's report @debug."""
+        return re.findall(r"file=(\S+) \[0\];  (?:needed by|dynamically "
+                          r"loaded by)", debug)
+
+    def loaded_objects(self, args):
+        """The shared objects the installed caqmail loads running @args."""
+        proc = subprocess.run(
+            self.installed_caqmail() + list(args), capture_output=True,
+            text=True, timeout=60, env=self.loader_env())
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        return self.loaded(proc.stderr)
 
     def test_installed_files(self):
         lib = os.path.join(self.libdir, "libcaqmail.so.0")
@@ -118,6 +151,85 @@ class LibraryTest(unittest.TestCase):
         self.assertIn("NEEDED", run(["readelf", "-d", self.example]))
         self.assertIn("[libcaqmail.so.0]", run(["readelf", "-d",
                                                 self.example]))
+        modules = os.path.join(self.libdir, "caqmail")
+        self.assertIn("[libpq.so.5]", run([
+            "readelf", "-d", os.path.join(modules, "caqmail-postgres.so")]))
+        self.assertIn("[libcairo.so.2]", run([
+            "readelf", "-d", os.path.join(modules, "caqmail-pdf.so")]))
+        self.assertIn("[libsoup-3.0.so.0]", run([
+            "readelf", "-d", os.path.join(modules, "caqmail-http.so")]))
+        self.assertIn("[libsoup-3.0.so.0]", run([
+            "readelf", "-d", os.path.join(modules, "caqmail-web.so")]))
+        for program in [lib] + self.installed_caqmail():
+            needed = run(["readelf", "-d", program])
+            for name in ("libpq", "libcairo", "libpango", "libsoup"):
+                self.assertNotIn(name, needed, program)
+
+    def test_version_loads_none_of_the_modules_libraries(self):
+        loaded = self.loaded_objects(["--version"])
+        self.assertIn("libcaqmail.so.0", loaded)
+        self.assertFalse([f for f in loaded if re.search(
+            r"libpq|libcairo|libpango|libfontconfig|libsoup|caqmail-", f)],
+            loaded)
+
+    def test_installed_caqmail_serves_from_its_module(self):
+        server = subprocess.Popen(
+            self.installed_caqmail() + ["serve", "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=self.loader_env())
+        try:
+            line = server.stdout.readline()
+        finally:
+            server.terminate()
+            _, debug = server.communicate(timeout=60)
+        self.assertRegex(line, r"^listening on http://127\.0\.0\.1:\d+/$",
+                         debug[-3000:])
+        loaded = self.loaded(debug)
+        self.assertIn(os.path.join(self.libdir, "caqmail", "caqmail-web.so"),
+                      loaded)
+        self.assertIn("libsoup-3.0.so.0", loaded)
+
+    def test_installed_library_draws_collection_lists_with_its_module(self):
+        self.sandbox(config="[gauges]\nlab = Labor <lab@werk.example>\n")
+        gauges = self.box.write(
+            "gauges.csv", "inventory,description,holder,location,interval,"
+            "due,status\nPM-001,Messschieber,P-0007,Halle 1,12,2026-03-20,\n")
+        self.box.run("gauge", "import", gauges, check=0)
+        loaded = self.loaded_objects(["gauges", "collect", "--date",
+                                      "2026-03-12"])
+        self.assertIn(os.path.join(self.libdir, "caqmail", "caqmail-pdf.so"),
+                      loaded)
+        self.assertIn("libcairo.so.2", loaded)
+        self.box.run("deliver", "--once", check=0)
+        msg = parse(self.postfix.wait_for_mail(self.seen + 1)[-1])
+        pdfs = [p for p in msg.iter_attachments()
+                if p.get_content_type() == "application/pdf"]
+        self.assertEqual(len(pdfs), 1)
+        self.assertTrue(pdfs[0].get_content().startswith(b"%PDF-"))
+
+    def test_installed_library_loads_its_postgresql_module(self):
+        self.sandbox("postgresql")
+        proc = self.send_report()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertRegex(proc.stdout, r"^mail \d+ sent\n")
+        self.postfix.wait_for_mail(self.seen + 1)
+        history = json.loads(self.box.run("history", "list", "--json",
+                                          check=0).stdout)
+        self.assertEqual([(m["state"], m["origin"]) for m in history],
+                         [("sent", "api")])
+        self.assertIn("libpq.so.5", self.loaded_objects(["history", "list"]))
+
+    def test_without_its_module_postgresql_is_unavailable(self):
+        self.sandbox("postgresql")
+        alone = os.path.join(self.root, "alone")
+        os.makedirs(alone, exist_ok=True)
+        shutil.copy(os.path.join(self.libdir, "libcaqmail.so.0"), alone)
+        proc = self.send_report(libdir=alone)
+        self.assertEqual(proc.returncode, 69, proc.stderr)  # EX_UNAVAILABLE
+        self.assertIn("PostgreSQL support: module '%s' is missing"
+                      % os.path.join(alone, "caqmail", "caqmail-postgres.so"),
+                      proc.stderr)
+        self.assertEqual(self.box.sql("SELECT count(*) FROM mail"), [(0,)])
 
     def test_example_sends_a_mail_that_arrives_and_is_in_the_history(self):
         proc = self.send_report()

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The web server is a front end over the public library: its files
-include <caqmail/caqmail.h>, the configuration and event headers of
-lib/common, and system headers; never a module of the library itself
+include <caqmail/caqmail.h>, the configuration, event and module headers
+of lib/common, and system headers; never a module of the library itself
 (lib/store, lib/smtp, lib/tls or any other)."""
 
 import os
@@ -9,7 +9,7 @@ import re
 import sys
 
 ALLOWED_LOCAL = {"caqmail/caqmail.h", "common/config.h", "common/event.h",
-                 "cq-web-resources.h"}
+                 "common/module.h", "cq-web-resources.h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]', re.M)
 
 
