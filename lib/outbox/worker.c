@@ -674,7 +674,8 @@ batch_load(CqStore *store, GArray *ids, GError **error)
  * these are on the wire; one thread for each batch the transport takes
  * at once (parallel SMTP connections).  Messages they send are all in
  * memory; a batch that streams from the store is sent by the store's own
- * thread. */
+ * thread.  Without threads (a single mail, where there is nothing to
+ * overlap) every batch is sent by the store's thread. */
 typedef struct {
     CqTransport *transport;
     GAsyncQueue *todo; /* Batch to send */
@@ -701,10 +702,8 @@ sender_main(gpointer data)
 }
 
 static void
-sender_start(Sender *sender, CqTransport *transport)
+sender_start(Sender *sender, CqTransport *transport, guint n)
 {
-    guint n = cq_transport_parallel(transport);
-
     sender->transport = transport;
     sender->todo = g_async_queue_new();
     sender->done = g_async_queue_new();
@@ -806,7 +805,8 @@ deliver_all(CqSession *session, Sender *sender, const char *worker,
             more = batch != NULL;
             if (batch != NULL)
                 stats->claimed += batch->mails->len;
-            if (batch != NULL && batch->streams) {
+            if (batch != NULL &&
+                (batch->streams || sender->threads->len == 0)) {
                 if (!deliver_streaming(sender, session, batch, worker, o, stats,
                                        progress, data, error))
                     return FALSE;
@@ -867,7 +867,11 @@ cq_outbox_deliver(CqSession *session, CqTransport *transport,
 
     Sender sender = {0};
     GError *local = NULL;
-    sender_start(&sender, transport);
+    /* One mail has nothing to overlap: a thread would only cost its
+     * start and two hand-overs. */
+    sender_start(&sender, transport,
+                 options->only_mail != 0 ? 0
+                                         : cq_transport_parallel(transport));
     gboolean ok = deliver_all(session, &sender, worker, options, stats,
                               progress, data, &local);
     sender_stop(&sender);
