@@ -24,8 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "servers"))
 
 from caqtest import SANITIZED, Sandbox, parse  # noqa: E402
-from certs import self_signed  # noqa: E402
-from postfix import PrivatePostfix  # noqa: E402
+from postfix import private_postfix  # noqa: E402
 
 BUILD = os.environ.get("CAQMAIL_BUILD_ROOT", "build")
 EXAMPLE = os.path.join(HERE, "..", "..", "examples", "send-report.c")
@@ -51,11 +50,7 @@ class LibraryTest(unittest.TestCase):
         cls.addClassCleanup(shutil.rmtree, cls.root, True)
         cls.install()
         cls.compile_example()
-        cls.cert, key = self_signed(os.path.join(cls.root, "certs"),
-                                    "postfix.test",
-                                    ["IP:127.0.0.1", "DNS:localhost"])
-        cls.postfix = PrivatePostfix(os.path.join(cls.root, "postfix"),
-                                     cls.cert, key)
+        cls.postfix, cls.cert = private_postfix(cls.root)
         cls.addClassCleanup(cls.postfix.stop)
         cls.postfix.start()
 

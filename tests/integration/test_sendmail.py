@@ -18,8 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "servers"))
 
 from caqtest import CAQMAIL, Sandbox, parse  # noqa: E402
-from certs import self_signed  # noqa: E402
-from postfix import PrivatePostfix, strip_delivery_headers  # noqa: E402
+from postfix import private_postfix, strip_delivery_headers  # noqa: E402
 
 EX_USAGE, EX_DATAERR, EX_NOINPUT = 64, 65, 66
 
@@ -61,11 +60,7 @@ class SendmailTest(unittest.TestCase):
     def setUpClass(cls):
         cls.root = tempfile.mkdtemp(prefix="caqmail-sendmail-")
         os.chmod(cls.root, 0o755)
-        cls.cert, key = self_signed(os.path.join(cls.root, "certs"),
-                                    "postfix.test",
-                                    ["IP:127.0.0.1", "DNS:localhost"])
-        cls.postfix = PrivatePostfix(os.path.join(cls.root, "postfix"),
-                                     cls.cert, key)
+        cls.postfix, cls.cert = private_postfix(cls.root)
         cls.addClassCleanup(shutil.rmtree, cls.root, True)
         cls.addClassCleanup(cls.postfix.stop)
         cls.postfix.start()

@@ -15,9 +15,8 @@ HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "servers"))
 from caqtest import Sandbox  # noqa: E402
-from certs import self_signed  # noqa: E402
 from kdc import PrivateKDC  # noqa: E402
-from postfix import PrivatePostfix, strip_delivery_headers  # noqa: E402
+from postfix import private_postfix, strip_delivery_headers  # noqa: E402
 
 DRIVER = os.environ.get("SMTP_DRIVER", "smtp-driver")
 SERVICE = "smtp/127.0.0.1"
@@ -41,11 +40,7 @@ class GssapiTest(unittest.TestCase):
         cls.kdc = PrivateKDC(os.path.join(cls.root, "kdc"), [SERVICE])
         cls.addClassCleanup(cls.kdc.stop)
         cls.kdc.start()
-        cls.cert, key = self_signed(os.path.join(cls.root, "certs"),
-                                    "postfix.test",
-                                    ["IP:127.0.0.1", "DNS:localhost"])
-        cls.postfix = PrivatePostfix(os.path.join(cls.root, "postfix"),
-                                     cls.cert, key, kdc=cls.kdc)
+        cls.postfix, cls.cert = private_postfix(cls.root, kdc=cls.kdc)
         cls.addClassCleanup(cls.postfix.stop)
         cls.postfix.start()
 

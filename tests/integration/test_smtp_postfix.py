@@ -17,8 +17,7 @@ HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "servers"))
 from caqtest import Sandbox  # noqa: E402
-from certs import self_signed  # noqa: E402
-from postfix import PrivatePostfix, strip_delivery_headers  # noqa: E402
+from postfix import private_postfix, strip_delivery_headers  # noqa: E402
 
 DRIVER = os.environ.get("SMTP_DRIVER", "smtp-driver")
 
@@ -29,11 +28,7 @@ class PostfixTest(unittest.TestCase):
     def setUpClass(cls):
         cls.root = tempfile.mkdtemp(prefix="caqmail-postfix-")
         os.chmod(cls.root, 0o755)
-        cls.cert, key = self_signed(os.path.join(cls.root, "certs"),
-                                    "postfix.test",
-                                    ["IP:127.0.0.1", "DNS:localhost"])
-        cls.postfix = PrivatePostfix(os.path.join(cls.root, "postfix"),
-                                     cls.cert, key)
+        cls.postfix, cls.cert = private_postfix(cls.root)
         cls.addClassCleanup(subprocess.run, ["rm", "-rf", cls.root])
         cls.addClassCleanup(cls.postfix.stop)
         cls.postfix.start()

@@ -18,8 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "servers"))
 
 import documents  # noqa: E402
 from caqtest import Sandbox, parse  # noqa: E402
-from certs import self_signed  # noqa: E402
-from postfix import PrivatePostfix, strip_delivery_headers  # noqa: E402
+from postfix import private_postfix, strip_delivery_headers  # noqa: E402
 from webtest import Server, catalog, set_password  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -64,11 +63,7 @@ class BrowserTest(unittest.TestCase):
     def setUpClass(cls):
         cls.root = tempfile.mkdtemp(prefix="caqmail-web-")
         os.chmod(cls.root, 0o755)
-        cls.cert, key = self_signed(os.path.join(cls.root, "certs"),
-                                    "postfix.test",
-                                    ["IP:127.0.0.1", "DNS:localhost"])
-        cls.postfix = PrivatePostfix(os.path.join(cls.root, "postfix"),
-                                     cls.cert, key)
+        cls.postfix, cls.cert = private_postfix(cls.root)
         cls.postfix.start()
         cls.box = Sandbox()
         cls.box.write_config(

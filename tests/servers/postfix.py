@@ -22,6 +22,8 @@ Nothing leaves the machine: every domain is delivered into the Maildir.
         ... send to 127.0.0.1:pf.port ...
         raws = pf.wait_for_mail(2)
 
+or, with a certificate made for it, `pf, ca = private_postfix(folder)`.
+
 The instance is stopped by __exit__ and by stop(), also when a test
 fails; stop() kills the master process it started if `postfix stop`
 does not end it.
@@ -34,6 +36,8 @@ import signal
 import socket
 import subprocess
 import time
+
+from certs import self_signed
 
 USER = "caqmail@postfix.test"
 PASSWORD = "Pr\u00fcf-Passwort 7"
@@ -302,6 +306,16 @@ class PrivatePostfix:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def private_postfix(root, kdc=None):
+    """A PrivatePostfix in @root/postfix, not started, whose TLS uses a
+    certificate for 127.0.0.1 and localhost made in @root/certs; returns
+    it and the certificate's file, the CA a client must trust."""
+    cert, key = self_signed(os.path.join(root, "certs"), "postfix.test",
+                            ["IP:127.0.0.1", "DNS:localhost"])
+    return PrivatePostfix(os.path.join(root, "postfix"), cert, key,
+                          kdc=kdc), cert
 
 
 def strip_delivery_headers(raw):
