@@ -346,21 +346,24 @@ caqmail_json_mails(CaqmailContext *context, const char *record,
         cq_api_fail(error);
         return NULL;
     }
-    JsonBuilder *b = json_builder_new();
+    g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_array(b);
+    /* newest first; each mail is taken from the end of the list */
     for (guint i = mails->len; i-- > 0;) {
-        const CqMailInfo *m = mails->pdata[i];
-        g_autoptr(CqMailDetail) d = cq_mail_detail(s, m->id, NULL);
-        json_builder_begin_object(b);
-        describe_info(b, m);
-        if (d != NULL) {
-            describe_rcpts(b, d->rcpts);
-            describe_attachments(b, d->attachments);
+        g_autoptr(CqMailDetail) d =
+            cq_mail_summary(s, g_ptr_array_steal_index(mails, i), error);
+        if (d == NULL) {
+            cq_api_fail(error);
+            return NULL;
         }
+        json_builder_begin_object(b);
+        describe_info(b, d->mail);
+        describe_rcpts(b, d->rcpts);
+        describe_attachments(b, d->attachments);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
-    return cq_view_finish(b);
+    return cq_view_finish(g_steal_pointer(&b));
 }
 
 static GMimeMessage *

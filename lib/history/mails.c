@@ -346,6 +346,17 @@ load_entries(CqStore *store, gint64 mail, GError **error)
     return step == CQ_STEP_DONE ? g_steal_pointer(&out) : NULL;
 }
 
+/* Fills @d for mail @id in one read transaction: its recipients and
+ * attachments, and with @entries its history entries too. */
+static gboolean
+load_lists(CqStore *store, CqMailDetail *d, gint64 id, gboolean entries,
+           GError **error)
+{
+    return (d->rcpts = load_rcpts(store, id, error)) != NULL &&
+           (d->attachments = load_attachments(store, id, error)) != NULL &&
+           (!entries || (d->entries = load_entries(store, id, error)) != NULL);
+}
+
 CqMailDetail *
 cq_mail_detail(CqSession *session, gint64 id, GError **error)
 {
@@ -354,12 +365,21 @@ cq_mail_detail(CqSession *session, gint64 id, GError **error)
     if (!cq_store_begin(session->store, CQ_TX_READ, error))
         return NULL;
     d->mail = visible_mail(session, id, error);
-    gboolean ok =
-        d->mail != NULL &&
-        (d->rcpts = load_rcpts(session->store, id, error)) != NULL &&
-        (d->attachments = load_attachments(session->store, id, error)) !=
-            NULL &&
-        (d->entries = load_entries(session->store, id, error)) != NULL;
+    gboolean ok = d->mail != NULL &&
+                  load_lists(session->store, d, id, TRUE, error);
+    cq_store_end_read(session->store);
+    return ok ? g_steal_pointer(&d) : NULL;
+}
+
+CqMailDetail *
+cq_mail_summary(CqSession *session, CqMailInfo *mail, GError **error)
+{
+    g_autoptr(CqMailDetail) d = g_new0(CqMailDetail, 1);
+
+    d->mail = mail;
+    if (!cq_store_begin(session->store, CQ_TX_READ, error))
+        return NULL;
+    gboolean ok = load_lists(session->store, d, mail->id, FALSE, error);
     cq_store_end_read(session->store);
     return ok ? g_steal_pointer(&d) : NULL;
 }

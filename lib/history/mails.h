@@ -86,6 +86,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqMailInfo, cq_mail_info_free)
 GPtrArray *cq_mail_query(CqSession *session, const CqMailFilter *filter,
                          GError **error);
 CqMailDetail *cq_mail_detail(CqSession *session, gint64 id, GError **error);
+/* The recipients and attachments of @mail, one that cq_mail_query()
+ * returned to @session, without its history entries; takes @mail, also
+ * on failure. */
+CqMailDetail *cq_mail_summary(CqSession *session, CqMailInfo *mail,
+                              GError **error);
 /* Writes the raw message exactly as it was stored and sent. */
 gboolean cq_mail_write_raw(CqSession *session, gint64 id, GMimeStream *out,
                            GError **error);
