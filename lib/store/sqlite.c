@@ -2,6 +2,7 @@
 #include "store/backend.h"
 
 #include "common/error.h"
+#include "store/wal-checkpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,13 +74,14 @@ configure(sqlite3 *db, const CqStoreOptions *options, GError **error)
     sqlite3_extended_result_codes(db, 1);
     /* Every command is a short process: copying the WAL into the database
      * whenever one ends would cost each several flushes to disk.  The
-     * checkpoints that writers run as the WAL grows are enough. */
+     * checkpoints asked for as the WAL grows are enough; they run on a
+     * thread of their own (wal-checkpoint.h). */
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     return exec_plain(db, "PRAGMA journal_mode=WAL", error) &&
            exec_plain(db, sync, error) &&
            exec_plain(db, "PRAGMA foreign_keys=ON", error) &&
-           /* a large message must not leave a large WAL file behind */
-           exec_plain(db, "PRAGMA journal_size_limit=67108864", error) &&
+           exec_plain(db, "PRAGMA journal_size_limit=" CQ_WAL_SIZE_LIMIT,
+                      error) &&
            exec_plain(db, "PRAGMA trusted_schema=OFF", error);
 }
 
@@ -102,12 +104,14 @@ sqlite_open(const char *location, const CqStoreOptions *options, GError **error)
         sqlite3_close_v2(db);
         return NULL;
     }
+    cq_wal_checkpointer_attach(db, location);
     return db;
 }
 
 static void
 sqlite_close(gpointer conn)
 {
+    cq_wal_checkpointer_detach(conn);
     sqlite3_close_v2(conn);
 }
 

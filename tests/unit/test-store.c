@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "store/copy.h"
 #include "store/store.h"
+#include "store/wal-checkpoint.h"
 #include "testdb.h"
 
 #include <glib/gstdio.h>
@@ -45,6 +46,19 @@ count_users(CqStore *store)
     return n;
 }
 
+/* Removes a SQLite file with its WAL and index, and its folder. */
+static void
+remove_sqlite(char *dir, const char *path)
+{
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat(path, "-shm", NULL);
+
+    g_unlink(path);
+    g_unlink(wal);
+    g_unlink(shm);
+    g_rmdir(dir);
+}
+
 /* The hook runs once, inside the transaction that creates the schema;
  * when it fails, nothing of the schema is left, and the next open creates
  * it again. */
@@ -82,12 +96,91 @@ test_create_hook(void)
     cq_store_close(store);
 
     cq_test_db_drop(path);
+    remove_sqlite(dir, path);
+}
+
+static gint64
+file_size(const char *path)
+{
+    GStatBuf st;
+
+    g_assert_cmpint(g_stat(path, &st), ==, 0);
+    return (gint64)st.st_size;
+}
+
+/* A commit that makes the WAL far larger than its threshold has it
+ * copied into the database (on the checkpointer's thread) by the time the
+ * store is closed, and leaves it empty; commits below the threshold leave
+ * the database file alone. */
+static void
+test_wal_checkpoint(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("caqmail-store-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "wal.db", NULL);
     g_autofree char *wal = g_strconcat(path, "-wal", NULL);
-    g_autofree char *shm = g_strconcat(path, "-shm", NULL);
-    g_unlink(path);
-    g_unlink(wal);
-    g_unlink(shm);
-    g_rmdir(dir);
+    const gint64 blob = 20 * 1024 * 1024;
+
+    g_assert_cmpint(blob / 4096, >, CQ_WAL_BACKGROUND_FRAMES);
+    CqStore *store = cq_store_open(path, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(
+        cq_store_exec(store, "CREATE TABLE filler (data BLOB)", &error));
+    g_assert_true(cq_store_exec(
+        store, "INSERT INTO filler VALUES (zeroblob(1000))", &error));
+    g_assert_no_error(error);
+    cq_store_close(store);
+    g_assert_cmpint(file_size(path), <, blob / 4);
+    g_assert_cmpint(file_size(wal), >, 0);
+
+    store = cq_store_open(path, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(cq_store_exec(
+        store, "INSERT INTO filler VALUES (zeroblob(20971520))", &error));
+    g_assert_no_error(error);
+    cq_store_close(store);
+    g_assert_cmpint(file_size(path), >=, blob);
+    g_assert_cmpint(file_size(wal), ==, 0);
+    remove_sqlite(dir, path);
+}
+
+/* Processes that each open the store, commit a little and close it (the
+ * command line's way) keep the WAL below its threshold: each one that
+ * checkpoints leaves it empty, although the next one cannot tell which
+ * frames were copied. */
+static void
+test_wal_bounded(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("caqmail-store-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "wal.db", NULL);
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    const gint64 frame = 4096 + 24;
+
+    CqStore *store = cq_store_open(path, NULL, NULL, &error);
+    g_assert_true(
+        cq_store_exec(store, "CREATE TABLE filler (data BLOB)", &error));
+    g_assert_no_error(error);
+    cq_store_close(store);
+    for (int i = 0; i < 400; i++) {
+        store = cq_store_open(path, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(cq_store_exec(
+            store, "INSERT INTO filler VALUES (zeroblob(16000))", &error));
+        g_assert_no_error(error);
+        cq_store_close(store);
+        g_assert_cmpint(file_size(wal), <,
+                        (CQ_WAL_CHECKPOINT_FRAMES + 50) * frame);
+    }
+    store = cq_store_open(path, NULL, NULL, &error);
+    g_assert_no_error(error);
+    gint64 rows = -1;
+    CqStmt *stmt = cq_store_stmt(store, "SELECT COUNT(*) FROM filler", NULL);
+    g_assert_true(cq_stmt_int_result(stmt, -1, &rows, NULL));
+    g_assert_cmpint(rows, ==, 400);
+    cq_store_close(store);
+    g_assert_cmpint(file_size(path), >, CQ_WAL_CHECKPOINT_FRAMES * 4096);
+    remove_sqlite(dir, path);
 }
 
 typedef struct {
@@ -461,6 +554,8 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/store/create-hook", test_create_hook);
+    g_test_add_func("/store/sqlite/wal-checkpoint", test_wal_checkpoint);
+    g_test_add_func("/store/sqlite/wal-bounded", test_wal_bounded);
     ADD("/store/values", test_values);
     ADD("/store/snapshot", test_snapshot);
     ADD("/store/error-classes", test_error_classes);
