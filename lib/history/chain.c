@@ -48,34 +48,50 @@ put(GString *out, const char *key, const char *value)
     put_len(out, key, value, strlen(value));
 }
 
+/* An integer as the database gives it back as text. */
+static const char *
+int_text(char buf[24], gint64 value)
+{
+    char *end = buf + 23;
+    char *p = decimal(end, value < 0 ? -(guint64)value : (guint64)value);
+
+    *end = '\0';
+    if (value < 0)
+        *--p = '-';
+    return p;
+}
+
 static void
 put_int(GString *out, const char *key, gint64 value)
 {
     char buf[24];
-    char *end = buf + sizeof buf;
-    char *p = decimal(end, value < 0 ? -(guint64)value : (guint64)value);
 
-    if (value < 0)
-        *--p = '-';
-    put_len(out, key, p, (gsize)(end - p));
+    put(out, key, int_text(buf, value));
 }
 
-/* Puts the columns @names, then those of @later (may be NULL) that are
- * not NULL: columns added to a table after entries were written, which
- * keep their hash that way. */
+/* Puts one row as block @block: the columns @names with their @values
+ * (NULL for SQL NULL), then those of @later (may be NULL) that are not
+ * NULL: columns added to a table after entries were written, which keep
+ * their hash that way.  @values holds the later columns' after the
+ * others'. */
 static void
-put_columns(GString *out, CqStmt *stmt, const char *const *names,
-            const char *const *later)
+put_row(GString *out, const char *block, const char *const *names,
+        const char *const *later, const char *const *values)
 {
     int i = 0;
 
+    g_string_append_c(out, '[');
+    g_string_append(out, block);
+    g_string_append(out, "]\n");
     for (; names[i]; i++)
-        put(out, names[i], cq_stmt_text(stmt, i));
+        put(out, names[i], values[i]);
     for (int k = 0; later && later[k]; k++) {
-        if (!cq_stmt_is_null(stmt, i + k))
-            put(out, later[k], cq_stmt_text(stmt, i + k));
+        if (values[i + k] != NULL)
+            put(out, later[k], values[i + k]);
     }
 }
+
+#define MAX_COLUMNS 16
 
 /* Appends every row of @sql (bound to @id) to @out, one block a row. */
 static gboolean
@@ -85,15 +101,20 @@ put_rows_later(CqStore *store, GString *out, const char *block, const char *sql,
 {
     CqStmt *stmt = cq_store_stmt(store, sql, error);
     CqStep step = CQ_STEP_ERROR;
+    guint n = g_strv_length((char **)names) +
+              (later ? g_strv_length((char **)later) : 0);
+    const char *values[MAX_COLUMNS];
 
+    g_assert(n <= MAX_COLUMNS);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_int(stmt, 1, id);
     while ((step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
-        g_string_append_c(out, '[');
-        g_string_append(out, block);
-        g_string_append(out, "]\n");
-        put_columns(out, stmt, names, later);
+        for (guint i = 0; i < n; i++)
+            values[i] = cq_stmt_is_null(stmt, (int)i)
+                            ? NULL
+                            : cq_stmt_text(stmt, (int)i);
+        put_row(out, block, names, later, values);
     }
     cq_stmt_reset(stmt);
     return step == CQ_STEP_DONE;
@@ -145,6 +166,90 @@ put_mail(CqStore *store, GString *out, gint64 mail, GError **error)
                           att_names, att_later, mail, error);
 }
 
+/* ---- the rows of a queued mail, as they are written ------------------ */
+
+struct _CqQueuedRows {
+    GString *text;
+};
+
+CqQueuedRows *
+cq_queued_rows_new(void)
+{
+    CqQueuedRows *rows = g_new0(CqQueuedRows, 1);
+
+    rows->text = g_string_new(NULL);
+    return rows;
+}
+
+void
+cq_queued_rows_free(CqQueuedRows *rows)
+{
+    if (rows == NULL)
+        return;
+    g_string_free(rows->text, TRUE);
+    g_free(rows);
+}
+
+void
+cq_queued_rows_add_mail(CqQueuedRows *rows, const CqQueuedMail *m)
+{
+    char utf8[24], body[24], size[24], created[24];
+    const char *values[] = {
+        m->message_id,
+        m->record,
+        m->sender,
+        m->operator_login,
+        m->envelope_from,
+        m->from_display,
+        m->subject,
+        m->origin,
+        int_text(utf8, m->smtputf8),
+        int_text(body, m->body_8bit),
+        int_text(size, m->raw_size),
+        m->raw_sha256,
+        int_text(created, m->created),
+    };
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(values) == G_N_ELEMENTS(mail_names) - 1);
+    put_row(rows->text, "mail", mail_names, NULL, values);
+}
+
+void
+cq_queued_rows_add_rcpt(CqQueuedRows *rows, const CqQueuedRcpt *r)
+{
+    char id[24], position[24];
+    const char *values[] = {
+        int_text(id, r->id),
+        int_text(position, r->position),
+        r->kind,
+        r->address,
+        r->display,
+        r->source,
+    };
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(values) == G_N_ELEMENTS(rcpt_names) - 1);
+    put_row(rows->text, "rcpt", rcpt_names, NULL, values);
+}
+
+void
+cq_queued_rows_add_attachment(CqQueuedRows *rows, const CqQueuedAttachment *a)
+{
+    char position[24], size[24];
+    const char *values[] = {
+        int_text(position, a->position),
+        a->filename,
+        a->content_type,
+        int_text(size, a->size),
+        a->sha256,
+        a->source,
+        a->source_sha256,
+    };
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(values) ==
+                    G_N_ELEMENTS(att_names) - 1 + G_N_ELEMENTS(att_later) - 1);
+    put_row(rows->text, "attachment", att_names, att_later, values);
+}
+
 typedef struct {
     gint64 seq;
     char *kind;
@@ -187,7 +292,7 @@ entry_read(Entry *e, CqStmt *stmt)
  * appended in one step has none). */
 static char *
 entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
-              GError **error)
+              const CqQueuedRows *rows, GError **error)
 {
     g_autoptr(GString) out = g_string_new(CHAIN_FORMAT "\n");
 
@@ -198,7 +303,10 @@ entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
     put_int(out, "at", e->at);
     put(out, "detail", e->detail);
     put(out, "prev", e->prev);
-    if (strcmp(e->kind, "queued") == 0 && !put_mail(store, out, e->mail, error))
+    if (rows != NULL)
+        g_string_append_len(out, rows->text->str, (gssize)rows->text->len);
+    else if (strcmp(e->kind, "queued") == 0 &&
+             !put_mail(store, out, e->mail, error))
         return NULL;
     if (with_results &&
         !put_rows(store, out, "result",
@@ -212,7 +320,7 @@ entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
 static char *
 entry_hash(CqStore *store, const Entry *e, GError **error)
 {
-    return entry_hash_of(store, e, TRUE, error);
+    return entry_hash_of(store, e, TRUE, NULL, error);
 }
 
 /* The chain's head; an appender locks it until its transaction ends, so
@@ -349,18 +457,33 @@ cq_history_seal(CqStore *store, gint64 seq, GError **error)
 
 /* An entry without delivery results is hashed before it is written, and
  * written once. */
+static gboolean
+append(CqStore *store, const char *kind, gint64 mail_id, const char *actor,
+       const char *detail, const CqQueuedRows *rows, GError **error)
+{
+    Entry e = {0};
+
+    gboolean ok =
+        start_entry(store, &e, kind, mail_id, actor, detail, error) &&
+        (e.hash = entry_hash_of(store, &e, FALSE, rows, error)) != NULL &&
+        insert_entry(store, &e, error) &&
+        write_head(store, e.seq, e.hash, error);
+    entry_clear(&e);
+    return ok;
+}
+
 gboolean
 cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
                   const char *actor, const char *detail, GError **error)
 {
-    Entry e = {0};
+    return append(store, kind, mail_id, actor, detail, NULL, error);
+}
 
-    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error) &&
-                  (e.hash = entry_hash_of(store, &e, FALSE, error)) != NULL &&
-                  insert_entry(store, &e, error) &&
-                  write_head(store, e.seq, e.hash, error);
-    entry_clear(&e);
-    return ok;
+gboolean
+cq_history_append_queued(CqStore *store, gint64 mail_id, const char *actor,
+                         const CqQueuedRows *rows, GError **error)
+{
+    return append(store, "queued", mail_id, actor, "", rows, error);
 }
 
 gboolean

@@ -40,6 +40,62 @@ gboolean cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
                            const char *actor, const char *detail,
                            GError **error);
 
+/* The rows a "queued" entry covers, put together by the code that writes
+ * them, so that the entry is hashed without reading them back: the mail,
+ * then its recipients, then its attachments, each in the order of their
+ * positions, every value as it was written (NULL for SQL NULL).  The hash
+ * is the same as of the rows read back, which is how
+ * cq_history_verify() checks it. */
+typedef struct _CqQueuedRows CqQueuedRows;
+
+typedef struct {
+    const char *message_id;
+    const char *record; /* the record's identifier */
+    const char *sender;
+    const char *operator_login;
+    const char *envelope_from;
+    const char *from_display;
+    const char *subject;
+    const char *origin;
+    gint64 smtputf8;
+    gint64 body_8bit;
+    gint64 raw_size;
+    const char *raw_sha256;
+    gint64 created;
+} CqQueuedMail;
+
+typedef struct {
+    gint64 id;
+    gint64 position;
+    const char *kind;
+    const char *address;
+    const char *display;
+    const char *source;
+} CqQueuedRcpt;
+
+typedef struct {
+    gint64 position;
+    const char *filename;
+    const char *content_type;
+    gint64 size;
+    const char *sha256;
+    const char *source;
+    const char *source_sha256;
+} CqQueuedAttachment;
+
+CqQueuedRows *cq_queued_rows_new(void);
+void cq_queued_rows_free(CqQueuedRows *rows);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqQueuedRows, cq_queued_rows_free)
+void cq_queued_rows_add_mail(CqQueuedRows *rows, const CqQueuedMail *mail);
+void cq_queued_rows_add_rcpt(CqQueuedRows *rows, const CqQueuedRcpt *rcpt);
+void cq_queued_rows_add_attachment(CqQueuedRows *rows,
+                                   const CqQueuedAttachment *attachment);
+
+/* Appends the "queued" entry of mail @mail_id, whose rows are @rows. */
+gboolean cq_history_append_queued(CqStore *store, gint64 mail_id,
+                                  const char *actor, const CqQueuedRows *rows,
+                                  GError **error);
+
 /* Stores one recipient's result as part of entry @seq. */
 gboolean cq_history_add_result(CqStore *store, gint64 seq, gint64 rcpt_id,
                                const char *status, int code, const char *reply,

@@ -21,42 +21,40 @@ typedef struct {
     const char *search;
 } Raw;
 
+/* The mail's row; raw_size and raw_sha256 are set by finish_mail() when
+ * the message is composed while it is written. */
 static gboolean
-insert_mail(CqSession *session, const CqMessage *m, const Raw *raw,
-            gboolean is_8bit, gint64 record, gint64 *id, GError **error)
+insert_mail(CqStore *store, const CqQueuedMail *row, gint64 record,
+            const char *search, gint64 *id, GError **error)
 {
-    g_autofree char *from = cq_address_spec(m->from);
-    g_autofree char *display = cq_address_display(m->from);
     CqStmt *stmt = cq_store_stmt(
-        session->store,
+        store,
         "INSERT INTO mail (message_id, record_id, sender, operator,"
         " envelope_from, from_display, subject, origin, smtputf8, body_8bit,"
         " created, raw_size, raw_sha256, search)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " RETURNING id",
+        " {returning_id}",
         error);
     if (stmt == NULL)
         return FALSE;
-    cq_stmt_bind_text(stmt, 1, m->message_id);
+    cq_stmt_bind_text(stmt, 1, row->message_id);
     if (record != 0)
         cq_stmt_bind_int(stmt, 2, record);
     else
         cq_stmt_bind_null(stmt, 2);
-    cq_stmt_bind_text(stmt, 3, session->login);
-    cq_stmt_bind_text(stmt, 4, session->operator);
-    cq_stmt_bind_text(stmt, 5, from);
-    cq_stmt_bind_text(stmt, 6, display);
-    cq_stmt_bind_text(stmt, 7, m->subject);
-    cq_stmt_bind_text(stmt, 8, cq_origin_name(m->origin));
-    cq_stmt_bind_int(stmt, 9, cq_message_needs_smtputf8(m));
-    cq_stmt_bind_int(stmt, 10, is_8bit);
-    cq_stmt_bind_int(stmt, 11, cq_store_now());
-    /* Known now, or set by finish_mail() once the message is written. */
-    cq_stmt_bind_int(stmt, 12,
-                     raw->sha256 ? (gint64)g_bytes_get_size(raw->bytes) : 0);
-    cq_stmt_bind_text(stmt, 13, raw->sha256 ? raw->sha256 : "");
-    cq_stmt_bind_text(stmt, 14, raw->search ? raw->search : "");
-    return cq_stmt_int_result(stmt, 0, id, error);
+    cq_stmt_bind_text(stmt, 3, row->sender);
+    cq_stmt_bind_text(stmt, 4, row->operator_login);
+    cq_stmt_bind_text(stmt, 5, row->envelope_from);
+    cq_stmt_bind_text(stmt, 6, row->from_display);
+    cq_stmt_bind_text(stmt, 7, row->subject);
+    cq_stmt_bind_text(stmt, 8, row->origin);
+    cq_stmt_bind_int(stmt, 9, row->smtputf8);
+    cq_stmt_bind_int(stmt, 10, row->body_8bit);
+    cq_stmt_bind_int(stmt, 11, row->created);
+    cq_stmt_bind_int(stmt, 12, row->raw_size);
+    cq_stmt_bind_text(stmt, 13, row->raw_sha256);
+    cq_stmt_bind_text(stmt, 14, search ? search : "");
+    return cq_stmt_insert_id(stmt, id, error);
 }
 
 static gboolean
@@ -134,55 +132,87 @@ finish_mail(CqStore *store, const CqMessage *m, gint64 id, gint64 size,
 }
 
 static gboolean
-insert_rcpts(CqStore *store, const CqMessage *m, gint64 id, GError **error)
+insert_rcpt(CqStore *store, gint64 mail, CqQueuedRcpt *row, GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "INSERT INTO mail_rcpt (mail_id, position, kind, address,"
+        " display, source) VALUES (?, ?, ?, ?, ?, ?) {returning_id}",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, mail);
+    cq_stmt_bind_int(stmt, 2, row->position);
+    cq_stmt_bind_text(stmt, 3, row->kind);
+    cq_stmt_bind_text(stmt, 4, row->address);
+    cq_stmt_bind_text(stmt, 5, row->display);
+    cq_stmt_bind_text(stmt, 6, row->source);
+    return cq_stmt_insert_id(stmt, &row->id, error);
+}
+
+static gboolean
+insert_rcpts(CqStore *store, const CqMessage *m, gint64 id, CqQueuedRows *rows,
+             GError **error)
 {
     for (guint i = 0; i < m->recipients->len; i++) {
         const CqRecipient *r = m->recipients->pdata[i];
         g_autofree char *spec = cq_address_spec(r->address);
         g_autofree char *display = cq_address_display(r->address);
-        CqStmt *stmt = cq_store_stmt(
-            store,
-            "INSERT INTO mail_rcpt (mail_id, position, kind, address,"
-            " display, source) VALUES (?, ?, ?, ?, ?, ?)",
-            error);
-        if (stmt == NULL)
+        CqQueuedRcpt row = {
+            .position = i + 1,
+            .kind = cq_recipient_kind_name(r->kind),
+            .address = spec,
+            .display = display,
+            .source = r->source,
+        };
+        if (!insert_rcpt(store, id, &row, error))
             return FALSE;
-        cq_stmt_bind_int(stmt, 1, id);
-        cq_stmt_bind_int(stmt, 2, i + 1);
-        cq_stmt_bind_text(stmt, 3, cq_recipient_kind_name(r->kind));
-        cq_stmt_bind_text(stmt, 4, spec);
-        cq_stmt_bind_text(stmt, 5, display);
-        cq_stmt_bind_text(stmt, 6, r->source);
-        if (!cq_stmt_run(stmt, error))
-            return FALSE;
+        cq_queued_rows_add_rcpt(rows, &row);
     }
     return TRUE;
 }
 
 static gboolean
+insert_attachment(CqStore *store, gint64 mail, const CqQueuedAttachment *row,
+                  GError **error)
+{
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "INSERT INTO mail_attachment (mail_id, position, filename,"
+        " content_type, size, sha256, source, source_sha256)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        error);
+    if (stmt == NULL)
+        return FALSE;
+    cq_stmt_bind_int(stmt, 1, mail);
+    cq_stmt_bind_int(stmt, 2, row->position);
+    cq_stmt_bind_text(stmt, 3, row->filename);
+    cq_stmt_bind_text(stmt, 4, row->content_type);
+    cq_stmt_bind_int(stmt, 5, row->size);
+    cq_stmt_bind_text(stmt, 6, row->sha256);
+    cq_stmt_bind_text(stmt, 7, row->source);
+    cq_stmt_bind_text(stmt, 8, row->source_sha256);
+    return cq_stmt_run(stmt, error);
+}
+
+static gboolean
 insert_attachments(CqStore *store, const CqMessage *m, gint64 id,
-                   GError **error)
+                   CqQueuedRows *rows, GError **error)
 {
     for (guint i = 0; i < m->attachments->len; i++) {
         const CqAttachment *a = m->attachments->pdata[i];
-        CqStmt *stmt = cq_store_stmt(
-            store,
-            "INSERT INTO mail_attachment (mail_id, position, filename,"
-            " content_type, size, sha256, source, source_sha256)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            error);
-        if (stmt == NULL)
+        CqQueuedAttachment row = {
+            .position = i + 1,
+            .filename = a->filename,
+            .content_type = a->content_type,
+            .size = a->size,
+            .sha256 = a->sha256 ? a->sha256 : "",
+            .source = a->source,
+            .source_sha256 = a->source_sha256,
+        };
+        if (!insert_attachment(store, id, &row, error))
             return FALSE;
-        cq_stmt_bind_int(stmt, 1, id);
-        cq_stmt_bind_int(stmt, 2, i + 1);
-        cq_stmt_bind_text(stmt, 3, a->filename);
-        cq_stmt_bind_text(stmt, 4, a->content_type);
-        cq_stmt_bind_int(stmt, 5, a->size);
-        cq_stmt_bind_text(stmt, 6, a->sha256 ? a->sha256 : "");
-        cq_stmt_bind_text(stmt, 7, a->source);
-        cq_stmt_bind_text(stmt, 8, a->source_sha256);
-        if (!cq_stmt_run(stmt, error))
-            return FALSE;
+        cq_queued_rows_add_attachment(rows, &row);
     }
     return TRUE;
 }
@@ -205,25 +235,50 @@ insert_outbox(CqStore *store, gint64 id, GError **error)
     return cq_stmt_run(stmt, error);
 }
 
+/* Stores the mail's rows, its message and its outbox row, and appends
+ * its "queued" entry, hashed from the values as they were written. */
 static gboolean
 store_mail(CqSession *session, CqMessage *message, const Raw *raw,
            gboolean is_8bit, gint64 *id, GError **error)
 {
     CqStore *store = session->store;
-    gint64 record = 0, size = 0;
+    gint64 record = 0;
     g_autofree char *sha256 = NULL;
     g_autofree char *actor = cq_session_actor(session);
+    g_autofree char *from = cq_address_spec(message->from);
+    g_autofree char *display = cq_address_display(message->from);
+    g_autoptr(CqQueuedRows) rows = cq_queued_rows_new();
+    CqQueuedMail row = {
+        .message_id = message->message_id,
+        .record = message->record,
+        .sender = session->login,
+        .operator_login = session->operator,
+        .envelope_from = from,
+        .from_display = display,
+        .subject = message->subject,
+        .origin = cq_origin_name(message->origin),
+        .smtputf8 = cq_message_needs_smtputf8(message),
+        .body_8bit = is_8bit,
+        .raw_size = raw->sha256 ? (gint64)g_bytes_get_size(raw->bytes) : 0,
+        .raw_sha256 = raw->sha256 ? raw->sha256 : "",
+        .created = cq_store_now(),
+    };
 
-    return (message->record == NULL ||
-            cq_record_ensure(session, message->record, &record, error)) &&
-           insert_mail(session, message, raw, is_8bit, record, id, error) &&
-           write_raw(store, raw, *id, &size, &sha256, error) &&
-           (raw->sha256 != NULL ||
-            finish_mail(store, message, *id, size, sha256, error)) &&
-           insert_rcpts(store, message, *id, error) &&
-           insert_attachments(store, message, *id, error) &&
+    if ((message->record != NULL &&
+         !cq_record_ensure(session, message->record, &record, error)) ||
+        !insert_mail(store, &row, record, raw->search, id, error) ||
+        !write_raw(store, raw, *id, &row.raw_size, &sha256, error))
+        return FALSE;
+    if (raw->sha256 == NULL) {
+        row.raw_sha256 = sha256;
+        if (!finish_mail(store, message, *id, row.raw_size, sha256, error))
+            return FALSE;
+    }
+    cq_queued_rows_add_mail(rows, &row);
+    return insert_rcpts(store, message, *id, rows, error) &&
+           insert_attachments(store, message, *id, rows, error) &&
            insert_outbox(store, *id, error) &&
-           cq_history_append(store, "queued", *id, actor, "", error);
+           cq_history_append_queued(store, *id, actor, rows, error);
 }
 
 static void

@@ -44,6 +44,8 @@ static const char *const pg_dialect[] = {
     "FOR UPDATE SKIP LOCKED",
     "{for_update}",
     "FOR UPDATE",
+    "{returning_id}",
+    "RETURNING id",
     NULL,
 };
 

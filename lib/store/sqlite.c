@@ -9,9 +9,21 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+/* An INSERT's new id comes from sqlite3_last_insert_rowid(): RETURNING
+ * costs SQLite a result table of its own, twice an INSERT's work. */
 static const char *const sqlite_dialect[] = {
-    "{serial}", "INTEGER PRIMARY KEY", "{int}", "INTEGER",      "{blob}",
-    "BLOB",     "{skip_locked}",       "",      "{for_update}", "",
+    "{serial}",
+    "INTEGER PRIMARY KEY",
+    "{int}",
+    "INTEGER",
+    "{blob}",
+    "BLOB",
+    "{skip_locked}",
+    "",
+    "{for_update}",
+    "",
+    "{returning_id}",
+    "",
     NULL,
 };
 
@@ -238,6 +250,12 @@ sqlite_column_is_null(gpointer stmt, int column)
     return sqlite3_column_type(stmt, column) == SQLITE_NULL;
 }
 
+static gint64
+sqlite_last_insert_id(gpointer conn)
+{
+    return sqlite3_last_insert_rowid(conn);
+}
+
 const CqBackend cq_backend_sqlite = {
     .name = "sqlite",
     .dialect = sqlite_dialect,
@@ -259,4 +277,5 @@ const CqBackend cq_backend_sqlite = {
     .column_int = sqlite_column_int,
     .column_blob = sqlite_column_blob,
     .column_is_null = sqlite_column_is_null,
+    .last_insert_id = sqlite_last_insert_id,
 };

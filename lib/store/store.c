@@ -119,6 +119,19 @@ cq_stmt_run(CqStmt *stmt, GError **error)
 }
 
 gboolean
+cq_stmt_insert_id(CqStmt *stmt, gint64 *id, GError **error)
+{
+    const CqBackend *backend = stmt->store->backend;
+
+    if (backend->last_insert_id == NULL)
+        return cq_stmt_int_result(stmt, 0, id, error);
+    if (!cq_stmt_run(stmt, error))
+        return FALSE;
+    *id = backend->last_insert_id(stmt->store->conn);
+    return TRUE;
+}
+
+gboolean
 cq_stmt_int_result(CqStmt *stmt, gint64 fallback, gint64 *value, GError **error)
 {
     CqStep step = cq_stmt_step(stmt, error);

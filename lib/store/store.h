@@ -128,6 +128,9 @@ void cq_stmt_bind_null(CqStmt *stmt, int index);
 CqStep cq_stmt_step(CqStmt *stmt, GError **error);
 /* Runs the statement to its end and resets it. */
 gboolean cq_stmt_run(CqStmt *stmt, GError **error);
+/* Runs an INSERT of one row into a table with a {serial} id whose text
+ * ends in {returning_id}, and gives the new row's id. */
+gboolean cq_stmt_insert_id(CqStmt *stmt, gint64 *id, GError **error);
 /* Runs a statement that yields one integer (or none: @fallback). */
 gboolean cq_stmt_int_result(CqStmt *stmt, gint64 fallback, gint64 *value,
                             GError **error);
