@@ -150,13 +150,13 @@ cq_user_add(CqSession *session, const char *login, const char *const *roles,
     }
     CqStmt *stmt = ok ? cq_store_stmt(store,
                                       "INSERT INTO app_user (login, created)"
-                                      " VALUES (?, ?) RETURNING id",
+                                      " VALUES (?, ?) {returning_id}",
                                       error)
                       : NULL;
     if (stmt != NULL) {
         cq_stmt_bind_text(stmt, 1, login);
         cq_stmt_bind_int(stmt, 2, cq_store_now());
-        ok = cq_stmt_int_result(stmt, 0, &id, error);
+        ok = cq_stmt_insert_id(stmt, &id, error);
     }
     ok = ok && stmt != NULL &&
          change_roles(store, id,

@@ -68,7 +68,7 @@ write_sql(const KindDef *def, gboolean insert)
         g_string_append(sql, "search) VALUES (");
         for (guint i = 0; i < def->n_fields; i++)
             g_string_append(sql, "?, ");
-        g_string_append(sql, "?) RETURNING id");
+        g_string_append(sql, "?) {returning_id}");
     } else {
         g_string_printf(sql, "UPDATE %s SET ", def->table);
         for (guint i = 0; i < def->n_fields; i++)
@@ -161,7 +161,7 @@ cq_catalog_write(CqStore *store, CqCatalogKind kind, gint64 *id, char **values,
     bind_values(stmt, def, checked, refs);
     cq_stmt_bind_text(stmt, (int)def->n_fields + 1, key);
     if (*id == 0)
-        return cq_stmt_int_result(stmt, 0, id, error);
+        return cq_stmt_insert_id(stmt, id, error);
     cq_stmt_bind_int(stmt, (int)def->n_fields + 2, *id);
     return cq_stmt_run(stmt, error);
 }

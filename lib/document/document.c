@@ -253,14 +253,14 @@ store_content(CqStore *store, const Spooled *s, gint64 *content,
     CqStmt *stmt = cq_store_stmt(
         store,
         "INSERT INTO document_content (sha256, size, created)"
-        " VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING RETURNING id",
+        " VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING {returning_id}",
         error);
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_text(stmt, 1, s->sha256);
     cq_stmt_bind_int(stmt, 2, s->size);
     cq_stmt_bind_int(stmt, 3, cq_store_now());
-    if (!cq_stmt_int_result(stmt, 0, content, error))
+    if (!cq_stmt_insert_id(stmt, content, error))
         return FALSE;
     *shared = *content == 0;
     if (!*shared)

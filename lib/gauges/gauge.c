@@ -258,7 +258,7 @@ write_row(CqSession *session, const char *inventory, const Merged *m,
             : "INSERT INTO gauge (description, holder_id, location,"
               " interval_months, due, status, last_listed, updated,"
               " inventory, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-              " RETURNING id",
+              " {returning_id}",
         error);
 
     if (stmt == NULL)
@@ -274,8 +274,10 @@ write_row(CqSession *session, const char *inventory, const Merged *m,
                                   : NULL);
     cq_stmt_bind_int(stmt, 8, cq_store_now());
     cq_stmt_bind_text(stmt, 9, inventory);
-    if (old == NULL)
+    if (old == NULL) {
         cq_stmt_bind_int(stmt, 10, cq_store_now());
+        return cq_stmt_insert_id(stmt, id, error);
+    }
     return cq_stmt_int_result(stmt, 0, id, error);
 }
 

@@ -69,7 +69,7 @@ insert(CqSession *session, const char *ident, const char *kind,
     CqStmt *stmt =
         cq_store_stmt(session->store,
                       "INSERT INTO record (ident, kind, title, owner, created)"
-                      " VALUES (?, ?, ?, ?, ?) RETURNING id",
+                      " VALUES (?, ?, ?, ?, ?) {returning_id}",
                       error);
     if (stmt == NULL)
         return FALSE;
@@ -78,7 +78,7 @@ insert(CqSession *session, const char *ident, const char *kind,
     cq_stmt_bind_text(stmt, 3, title ? title : "");
     cq_stmt_bind_text(stmt, 4, owner ? owner : session->login);
     cq_stmt_bind_int(stmt, 5, cq_store_now());
-    return cq_stmt_int_result(stmt, 0, id, error);
+    return cq_stmt_insert_id(stmt, id, error);
 }
 
 /* Creates the record unless another process just did: then its id is
@@ -91,7 +91,7 @@ insert_new(CqSession *session, const char *ident, gint64 *id, GError **error)
         cq_store_stmt(session->store,
                       "INSERT INTO record (ident, kind, title, owner, created)"
                       " VALUES (?, ?, '', ?, ?) ON CONFLICT (ident) DO NOTHING"
-                      " RETURNING id",
+                      " {returning_id}",
                       error);
     if (stmt == NULL)
         return FALSE;
@@ -99,7 +99,7 @@ insert_new(CqSession *session, const char *ident, gint64 *id, GError **error)
     cq_stmt_bind_text(stmt, 2, kind);
     cq_stmt_bind_text(stmt, 3, session->login);
     cq_stmt_bind_int(stmt, 4, cq_store_now());
-    if (!cq_stmt_int_result(stmt, 0, id, error))
+    if (!cq_stmt_insert_id(stmt, id, error))
         return FALSE;
     return *id != 0 || find(session->store, ident, id, error);
 }

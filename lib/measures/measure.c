@@ -196,7 +196,7 @@ insert_row(CqSession *session, const CqMeasureNew *m, const Resolved *r,
         session->store,
         "INSERT INTO measure (ident, record_id, title, responsible_id, due,"
         " status, level, link, owner, created, updated)"
-        " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
+        " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) {returning_id}",
         error);
     gint64 now = cq_store_now();
 
@@ -212,7 +212,7 @@ insert_row(CqSession *session, const CqMeasureNew *m, const Resolved *r,
     cq_stmt_bind_text(stmt, 8, session->login);
     cq_stmt_bind_int(stmt, 9, now);
     cq_stmt_bind_int(stmt, 10, now);
-    return cq_stmt_int_result(stmt, 0, id, error);
+    return cq_stmt_insert_id(stmt, id, error);
 }
 
 static gboolean

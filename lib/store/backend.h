@@ -44,8 +44,9 @@ typedef struct {
      * database does that by itself. */
     gboolean (*sync_serial)(gpointer conn, const char *table,
                             const char *column, GError **error);
-    /* The id of the row the last INSERT made, for dialects where
-     * {returning_id} is empty; NULL where the INSERT returns it. */
+    /* The id of the row the last INSERT made, 0 when it made none, for
+     * dialects where {returning_id} is empty; NULL where the INSERT
+     * returns it. */
     gint64 (*last_insert_id)(gpointer conn);
 } CqBackend;
 

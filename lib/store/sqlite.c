@@ -9,8 +9,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-/* An INSERT's new id comes from sqlite3_last_insert_rowid(): RETURNING
- * costs SQLite a result table of its own, twice an INSERT's work. */
+/* A new row's id comes from sqlite3_last_insert_rowid() ({returning_id}
+ * is empty): RETURNING costs SQLite a result table of its own, twice an
+ * INSERT's work. */
 static const char *const sqlite_dialect[] = {
     "{serial}",
     "INTEGER PRIMARY KEY",
@@ -250,10 +251,12 @@ sqlite_column_is_null(gpointer stmt, int column)
     return sqlite3_column_type(stmt, column) == SQLITE_NULL;
 }
 
+/* 0 when the INSERT added no row (ON CONFLICT DO NOTHING), as
+ * RETURNING would give none. */
 static gint64
 sqlite_last_insert_id(gpointer conn)
 {
-    return sqlite3_last_insert_rowid(conn);
+    return sqlite3_changes(conn) == 1 ? sqlite3_last_insert_rowid(conn) : 0;
 }
 
 const CqBackend cq_backend_sqlite = {

@@ -129,7 +129,9 @@ CqStep cq_stmt_step(CqStmt *stmt, GError **error);
 /* Runs the statement to its end and resets it. */
 gboolean cq_stmt_run(CqStmt *stmt, GError **error);
 /* Runs an INSERT of one row into a table with a {serial} id whose text
- * ends in {returning_id}, and gives the new row's id. */
+ * ends in {returning_id}, and gives the new row's id, or 0 when it added
+ * none (ON CONFLICT DO NOTHING).  UPDATE and DELETE use RETURNING and
+ * cq_stmt_int_result(). */
 gboolean cq_stmt_insert_id(CqStmt *stmt, gint64 *id, GError **error);
 /* Runs a statement that yields one integer (or none: @fallback). */
 gboolean cq_stmt_int_result(CqStmt *stmt, gint64 fallback, gint64 *value,

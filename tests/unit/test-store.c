@@ -265,6 +265,41 @@ check_bytes(CqStore *store, const guint8 *bytes, gsize size)
     cq_stmt_reset(stmt);
 }
 
+static gint64
+insert_record(CqStore *store, const char *ident)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 id = -1;
+    CqStmt *stmt = cq_store_stmt(
+        store,
+        "INSERT INTO record (ident, kind, title, owner, created)"
+        " VALUES (?, 'test', '', 'o', 0) ON CONFLICT (ident) DO NOTHING"
+        " {returning_id}",
+        &error);
+
+    g_assert_no_error(error);
+    cq_stmt_bind_text(stmt, 1, ident);
+    g_assert_true(cq_stmt_insert_id(stmt, &id, &error));
+    g_assert_no_error(error);
+    return id;
+}
+
+/* A new row's id, on every backend; an INSERT that added nothing gives
+ * 0, not the id of the row added before it. */
+static void
+test_insert_id(Fixture *f, gconstpointer data)
+{
+    gint64 first = insert_record(f->store, "8D-1");
+
+    g_assert_cmpint(first, >, 0);
+    g_assert_cmpint(insert_record(f->store, "8D-1"), ==, 0);
+    gint64 second = insert_record(f->store, "8D-2");
+    g_assert_cmpint(second, >, first);
+    g_assert_cmpint(int_of(f->store, "SELECT id FROM record"
+                                     " WHERE ident = '8D-2'"),
+                    ==, second);
+}
+
 /* Placeholders inside quotes stay text, truth values read as 1 and 0,
  * bytes of every value survive, NULL stays NULL. */
 static void
@@ -557,6 +592,7 @@ main(int argc, char **argv)
     g_test_add_func("/store/sqlite/wal-checkpoint", test_wal_checkpoint);
     g_test_add_func("/store/sqlite/wal-bounded", test_wal_bounded);
     ADD("/store/values", test_values);
+    ADD("/store/insert-id", test_insert_id);
     ADD("/store/snapshot", test_snapshot);
     ADD("/store/error-classes", test_error_classes);
     ADD("/store/copy", test_copy);
