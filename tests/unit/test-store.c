@@ -108,6 +108,20 @@ file_size(const char *path)
     return (gint64)st.st_size;
 }
 
+/* Opens the store at @path, runs @sql and closes it again, as a command
+ * would. */
+static void
+exec_once(const char *path, const char *sql)
+{
+    g_autoptr(GError) error = NULL;
+    CqStore *store = cq_store_open(path, NULL, NULL, &error);
+
+    g_assert_no_error(error);
+    g_assert_true(cq_store_exec(store, sql, &error));
+    g_assert_no_error(error);
+    cq_store_close(store);
+}
+
 /* A commit that makes the WAL far larger than its threshold has it
  * copied into the database (on the checkpointer's thread) by the time the
  * store is closed, and leaves it empty; commits below the threshold leave
@@ -115,30 +129,20 @@ file_size(const char *path)
 static void
 test_wal_checkpoint(void)
 {
-    g_autoptr(GError) error = NULL;
     g_autofree char *dir = g_dir_make_tmp("caqmail-store-XXXXXX", NULL);
     g_autofree char *path = g_build_filename(dir, "wal.db", NULL);
     g_autofree char *wal = g_strconcat(path, "-wal", NULL);
     const gint64 blob = 20 * 1024 * 1024;
+    g_autofree char *insert = g_strdup_printf(
+        "INSERT INTO filler VALUES (zeroblob(%" G_GINT64_FORMAT "))", blob);
 
     g_assert_cmpint(blob / 4096, >, CQ_WAL_BACKGROUND_FRAMES);
-    CqStore *store = cq_store_open(path, NULL, NULL, &error);
-    g_assert_no_error(error);
-    g_assert_true(
-        cq_store_exec(store, "CREATE TABLE filler (data BLOB)", &error));
-    g_assert_true(cq_store_exec(
-        store, "INSERT INTO filler VALUES (zeroblob(1000))", &error));
-    g_assert_no_error(error);
-    cq_store_close(store);
+    exec_once(path, "CREATE TABLE filler (data BLOB)");
+    exec_once(path, "INSERT INTO filler VALUES (zeroblob(1000))");
     g_assert_cmpint(file_size(path), <, blob / 4);
     g_assert_cmpint(file_size(wal), >, 0);
 
-    store = cq_store_open(path, NULL, NULL, &error);
-    g_assert_no_error(error);
-    g_assert_true(cq_store_exec(
-        store, "INSERT INTO filler VALUES (zeroblob(20971520))", &error));
-    g_assert_no_error(error);
-    cq_store_close(store);
+    exec_once(path, insert);
     g_assert_cmpint(file_size(path), >=, blob);
     g_assert_cmpint(file_size(wal), ==, 0);
     remove_sqlite(dir, path);
@@ -157,22 +161,13 @@ test_wal_bounded(void)
     g_autofree char *wal = g_strconcat(path, "-wal", NULL);
     const gint64 frame = 4096 + 24;
 
-    CqStore *store = cq_store_open(path, NULL, NULL, &error);
-    g_assert_true(
-        cq_store_exec(store, "CREATE TABLE filler (data BLOB)", &error));
-    g_assert_no_error(error);
-    cq_store_close(store);
+    exec_once(path, "CREATE TABLE filler (data BLOB)");
     for (int i = 0; i < 400; i++) {
-        store = cq_store_open(path, NULL, NULL, &error);
-        g_assert_no_error(error);
-        g_assert_true(cq_store_exec(
-            store, "INSERT INTO filler VALUES (zeroblob(16000))", &error));
-        g_assert_no_error(error);
-        cq_store_close(store);
+        exec_once(path, "INSERT INTO filler VALUES (zeroblob(16000))");
         g_assert_cmpint(file_size(wal), <,
                         (CQ_WAL_CHECKPOINT_FRAMES + 50) * frame);
     }
-    store = cq_store_open(path, NULL, NULL, &error);
+    CqStore *store = cq_store_open(path, NULL, NULL, &error);
     g_assert_no_error(error);
     gint64 rows = -1;
     CqStmt *stmt = cq_store_stmt(store, "SELECT COUNT(*) FROM filler", NULL);
