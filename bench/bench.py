@@ -74,14 +74,20 @@ def make_message(path, size=2048):
     return path
 
 
-def spawn_cpu(argv):
-    """The CPU seconds of one run of @argv and the processes it waited
-    for, and its exit code; output discarded."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+def run_counted(argv, stderr=subprocess.DEVNULL, **kw):
+    """Runs @argv to its end with its output discarded; returns its exit
+    code, the CPU seconds of it and of the processes it waited for (the
+    kernel's accounting, in microseconds), and its standard error when
+    @stderr is subprocess.PIPE."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr,
+                            **kw)
+    errors = b""
+    if proc.stderr is not None:
+        errors = proc.stderr.read()
+        proc.stderr.close()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_utime + usage.ru_stime
+    return proc.returncode, usage.ru_utime + usage.ru_stime, errors
 
 
 def time_share(runs=100):
@@ -89,8 +95,8 @@ def time_share(runs=100):
     the difference it makes to /bin/true's, at least 0."""
     timed = ["/usr/bin/time", "-q", "-o", "/dev/null", "-f", "%M",
              "/bin/true"]
-    alone = sum(spawn_cpu(["/bin/true"]) for _ in range(runs))
-    under = sum(spawn_cpu(timed) for _ in range(runs))
+    alone = sum(run_counted(["/bin/true"])[1] for _ in range(runs))
+    under = sum(run_counted(timed)[1] for _ in range(runs))
     return max(0.0, (under - alone) / runs)
 
 
@@ -120,20 +126,16 @@ class Measure:
     def run(self, argv, **kw):
         timed_argv = ["/usr/bin/time", "-q", "-o", self.report, "-f",
                       "%M"] + list(argv)
-        proc = subprocess.Popen(timed_argv, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, **kw)
-        errors = proc.stderr.read()
-        proc.stderr.close()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        code, cpu, errors = run_counted(timed_argv, stderr=subprocess.PIPE,
+                                        **kw)
         with open(self.report) as f:
             last = f.read().split("\n")
         fields = [line for line in last if line.strip()][-1].split()
-        self.cpu += max(0.0, usage.ru_utime + usage.ru_stime - TIME_SHARE)
+        self.cpu += max(0.0, cpu - TIME_SHARE)
         self.rss_kib = max(self.rss_kib, int(fields[0]))
-        if proc.returncode != 0:
+        if code != 0:
             raise RuntimeError("%s failed (%d): %s" % (
-                argv[0], proc.returncode, errors.decode(errors="replace")))
+                argv[0], code, errors.decode(errors="replace")))
 
     def close(self):
         os.unlink(self.report)
