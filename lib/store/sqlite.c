@@ -77,6 +77,29 @@ ensure_file(const char *path, GError **error)
     return TRUE;
 }
 
+/* Switching a new database to WAL locks its file for a moment, and a
+ * process that finds it locked so (one opening it at the same time)
+ * gets BUSY from SQLite at once, without its busy handler: wait here, as
+ * long as for any other lock. */
+static gboolean
+set_wal(sqlite3 *db, gint64 timeout_ms, GError **error)
+{
+    const char *sql = "PRAGMA journal_mode=WAL";
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
+    gulong pause_us = 1000;
+    int rc;
+
+    while ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK &&
+           (rc & 0xff) == SQLITE_BUSY && g_get_monotonic_time() < deadline) {
+        g_usleep(pause_us);
+        pause_us = MIN(pause_us * 2, 50000);
+    }
+    if (rc == SQLITE_OK)
+        return TRUE;
+    set_db_error(db, rc, sql, error);
+    return FALSE;
+}
+
 static gboolean
 configure(sqlite3 *db, const CqStoreOptions *options, GError **error)
 {
@@ -90,7 +113,7 @@ configure(sqlite3 *db, const CqStoreOptions *options, GError **error)
      * checkpoints asked for as the WAL grows are enough; they run on a
      * thread of their own (wal-checkpoint.h). */
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-    return exec_plain(db, "PRAGMA journal_mode=WAL", error) &&
+    return set_wal(db, options->busy_timeout_ms, error) &&
            exec_plain(db, sync, error) &&
            exec_plain(db, "PRAGMA foreign_keys=ON", error) &&
            exec_plain(db, "PRAGMA journal_size_limit=" CQ_WAL_SIZE_LIMIT,

@@ -108,6 +108,42 @@ file_size(const char *path)
     return (gint64)st.st_size;
 }
 
+static gpointer
+commit_later(gpointer data)
+{
+    g_usleep(300 * 1000);
+    g_assert_cmpint(sqlite3_exec(data, "COMMIT", NULL, NULL, NULL), ==,
+                    SQLITE_OK);
+    return NULL;
+}
+
+/* A new database that another process holds locked while it is still in
+ * rollback mode (as when it switches it to WAL at the same moment) is
+ * waited for, not refused. */
+static void
+test_wal_switch_waits(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("caqmail-store-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "new.db", NULL);
+    sqlite3 *other = NULL;
+
+    g_assert_cmpint(sqlite3_open(path, &other), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(other,
+                                 "CREATE TABLE early (x);"
+                                 "BEGIN IMMEDIATE;"
+                                 "INSERT INTO early VALUES (1)",
+                                 NULL, NULL, NULL),
+                    ==, SQLITE_OK);
+    GThread *later = g_thread_new("commit", commit_later, other);
+    CqStore *store = cq_store_open(path, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_thread_join(later);
+    cq_store_close(store);
+    sqlite3_close(other);
+    remove_sqlite(dir, path);
+}
+
 /* Opens the store at @path, runs @sql and closes it again, as a command
  * would. */
 static void
@@ -586,6 +622,7 @@ main(int argc, char **argv)
     g_test_add_func("/store/create-hook", test_create_hook);
     g_test_add_func("/store/sqlite/wal-checkpoint", test_wal_checkpoint);
     g_test_add_func("/store/sqlite/wal-bounded", test_wal_bounded);
+    g_test_add_func("/store/sqlite/wal-switch-waits", test_wal_switch_waits);
     ADD("/store/values", test_values);
     ADD("/store/insert-id", test_insert_id);
     ADD("/store/snapshot", test_snapshot);
