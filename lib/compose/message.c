@@ -225,30 +225,57 @@ cq_message_set_html(CqMessage *message, const char *html, GError **error)
     return TRUE;
 }
 
+/* Reads all of @fd, failing past MAX_BODY_FILE bytes. */
+static GByteArray *
+read_all(int fd, const char *what, const char *path, GError **error)
+{
+    g_autoptr(GByteArray) buf = g_byte_array_new();
+    guint8 block[65536];
+    ssize_t n;
+
+    while ((n = read(fd, block, sizeof block)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT, "%s '%s': %s",
+                        what, path, g_strerror(errno));
+            return NULL;
+        }
+        if (buf->len + (gsize)n > MAX_BODY_FILE) {
+            g_set_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE,
+                        "%s '%s': larger than %d MiB", what, path,
+                        MAX_BODY_FILE >> 20);
+            return NULL;
+        }
+        g_byte_array_append(buf, block, (guint)n);
+    }
+    return g_steal_pointer(&buf);
+}
+
+/* A body from a file, or from a pipe such as standard input. */
 static char *
 read_body_file(const char *what, const char *path, GError **error)
 {
-    g_autoptr(GMappedFile) map = NULL;
-    g_autoptr(GError) local = NULL;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    map = g_mapped_file_new(path, FALSE, &local);
-    if (map == NULL) {
+    if (fd < 0 || fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int code = fd < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : errno;
         g_set_error(error, CQ_ERROR, CQ_ERROR_NOINPUT, "%s '%s': %s", what,
-                    path, local->message);
+                    path, g_strerror(code));
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
-    gsize len = g_mapped_file_get_length(map);
-    const char *data = g_mapped_file_get_contents(map);
-    if (len > MAX_BODY_FILE) {
-        g_set_error(error, CQ_ERROR, CQ_ERROR_TOO_LARGE,
-                    "%s '%s': larger than %d MiB", what, path,
-                    MAX_BODY_FILE >> 20);
+    g_autoptr(GByteArray) data = read_all(fd, what, path, error);
+    close(fd);
+    if (data == NULL)
         return NULL;
-    }
     g_autofree char *subject = g_strdup_printf("%s '%s'", what, path);
-    if (len > 0 && !check_body(subject, data, len, error))
+    if (data->len > 0 &&
+        !check_body(subject, (const char *)data->data, data->len, error))
         return NULL;
-    return g_strndup(data ? data : "", len);
+    return g_strndup((const char *)data->data, data->len);
 }
 
 gboolean

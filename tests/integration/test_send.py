@@ -33,9 +33,9 @@ def attachments(msg):
 
 class SendTest(SandboxTest):
 
-    def send(self, *args, check=0):
+    def send(self, *args, check=0, stdin=None):
         return self.box.run("send", "--from", "QM <qm@werk.example>", *args,
-                            check=check)
+                            check=check, stdin=stdin)
 
     def only_message(self):
         raws = self.box.delivered()
@@ -63,6 +63,12 @@ class SendTest(SandboxTest):
         self.assertTrue(header_block.isascii())
         self.assertIsNotNone(email.utils.parsedate_to_datetime(msg["date"]))
         self.assertRegex(msg["message-id"], r"^<[0-9a-f]{32}@werk\.example>$")
+
+    def test_body_from_a_pipe(self):
+        self.send("--to", "a@werk.example", "--body-file", "-",
+                  stdin="Grüße über die Pipe\n".encode())
+        _, msg = self.only_message()
+        self.assertEqual(msg.get_content(), "Grüße über die Pipe\n")
 
     def test_multipart_structure_and_names(self):
         pdf = self.box.write(NAME, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
@@ -216,6 +222,11 @@ class BadInputTest(SandboxTest):
         path = self.box.write("latin1.txt", "Grüße".encode("latin-1"))
         self.refuse(["--to", "a@werk.example", "--body-file", path], 65,
                     "not valid UTF-8")
+
+    def test_folder_as_body_file(self):
+        os.makedirs(self.box.path("folder"))
+        self.refuse(["--to", "a@werk.example", "--body-file",
+                     self.box.path("folder")], 66, "Is a directory")
 
 
 class LargeAttachmentTest(SandboxTest):
