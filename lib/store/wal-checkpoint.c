@@ -15,6 +15,7 @@ typedef struct {
     gboolean reported;     /* a failure was logged already */
     gboolean checkpointed; /* a checkpoint was run or asked for (of the
                               connection's own thread only) */
+    int frames;            /* the WAL's size after the last commit */
 } Checkpointer;
 
 /* Logs the first failure of a checkpointer: the WAL only grows until
@@ -129,6 +130,7 @@ on_commit(void *data, sqlite3 *db, const char *name, int frames)
 {
     Checkpointer *c = data;
 
+    c->frames = frames;
     if (frames < CQ_WAL_CHECKPOINT_FRAMES)
         return SQLITE_OK;
     c->checkpointed = TRUE;
@@ -167,7 +169,7 @@ cq_wal_checkpointer_detach(sqlite3 *db)
         g_thread_join(c->thread);
     /* Without waiting: where another connection reads or writes, this
      * copies what it can and leaves the WAL to that one. */
-    if (c->checkpointed) {
+    if (c->checkpointed || c->frames >= CQ_WAL_CLOSE_FRAMES) {
         sqlite3_busy_timeout(db, 0);
         sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
                                   NULL);

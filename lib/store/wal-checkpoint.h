@@ -31,6 +31,13 @@
 /* The WAL size, in frames, from which the copy goes to the thread. */
 #define CQ_WAL_BACKGROUND_FRAMES (4 * CQ_WAL_CHECKPOINT_FRAMES)
 
+/* The WAL size, in frames, from which a connection that wrote empties
+ * the WAL when it is detached.  The next process to open the database
+ * alone reads the whole WAL to rebuild its index (a few microseconds a
+ * frame); emptying costs two flushes to disk.  Per command of a few
+ * commits, this size makes the sum of both least. */
+#define CQ_WAL_CLOSE_FRAMES 128
+
 /* The size a WAL is cut back to once checkpointed, in bytes: a large
  * message must not leave a large file behind. */
 #define CQ_WAL_SIZE_LIMIT "67108864"
