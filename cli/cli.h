@@ -20,6 +20,8 @@ typedef struct {
 } CqCli;
 
 typedef int (*CqCommandFunc)(CqCli *cli, int argc, char **argv);
+/* The whole program, from its command line to its exit code. */
+typedef int (*CqCliMain)(int argc, char **argv);
 
 typedef struct {
     const char *name;
@@ -67,6 +69,8 @@ int cmd_config(CqCli *cli, int argc, char **argv);
 int cmd_migrate(CqCli *cli, int argc, char **argv);
 int cmd_smtp_check(CqCli *cli, int argc, char **argv);
 int cmd_serve(CqCli *cli, int argc, char **argv);
+/* Forks @run for every command handed over (cmd-prefork.c). */
+int cmd_prefork(CqCli *cli, CqCliMain run, int argc, char **argv);
 
 /* Helpers shared by the commands that use the store (util.c). */
 #include "access/access.h"
@@ -74,8 +78,23 @@ int cmd_serve(CqCli *cli, int argc, char **argv);
 #include <json-glib/json-glib.h>
 
 /* Opens the database named by the configuration, acting as --as when
- * given.  Prints the error and sets *exit_code on failure. */
+ * given.  Prints the error and sets *exit_code on failure.  In a prefork
+ * worker, the session is over the database the worker keeps open. */
 CqSession *cli_open_session(CqCli *cli, int *exit_code);
+
+#include "outbox/transport.h"
+
+/* The transport the configuration names: a new one, or in a prefork
+ * worker the one it keeps (with its open SMTP connections).  Give it
+ * back with cli_transport_free(). */
+typedef CqTransport CliTransport;
+CliTransport *cli_transport_new(CqCli *cli, GError **error);
+void cli_transport_free(CliTransport *transport);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CliTransport, cli_transport_free)
+
+/* Makes cli_open_session() and cli_transport_new() use @session's store
+ * and @transport (both kept by the caller), or NULLs: a new one each. */
+void cli_keep_open(CqSession *session, CqTransport *transport);
 /* Loads the configuration, then opens the session as cli_open_session()
  * does. */
 CqSession *cli_start(CqCli *cli, int *exit_code);

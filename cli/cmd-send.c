@@ -236,7 +236,7 @@ enqueue(CqCli *cli, CqSession *session, CqMessage *message,
         const SendOptions *o)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(CqTransport) transport = NULL;
+    g_autoptr(CliTransport) transport = NULL;
     gboolean allow_8bit = cq_transport_allows_8bit(cli->config);
     const char *state = "queued";
     gint64 id = 0;
@@ -244,7 +244,7 @@ enqueue(CqCli *cli, CqSession *session, CqMessage *message,
 
     /* Delivering at once: the server says whether 8bit text may go. */
     if (!o->queue_only) {
-        transport = cq_transport_new(cli->config, &error);
+        transport = cli_transport_new(cli, &error);
         if (transport == NULL)
             return cli_fail(cli, error);
         allow_8bit = cq_transport_probe_8bit(transport);

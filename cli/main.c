@@ -1,4 +1,5 @@
-/* caqmail: the command-line front end. */
+/* caqmail-cli: the command-line program, run by the `caqmail` executable
+ * (front.c) or forked by `caqmail prefork`. */
 #include "cli.h"
 
 #include "caqmail-build.h"
@@ -6,6 +7,14 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+
+static int cli_main(int argc, char **argv);
+
+static int
+run_prefork(CqCli *cli, int argc, char **argv)
+{
+    return cmd_prefork(cli, cli_main, argc, argv);
+}
 
 static const CqCommand commands[] = {
     {"send", cmd_send, "compose a mail and send it", FALSE},
@@ -34,6 +43,8 @@ static const CqCommand commands[] = {
     {"smtp-check", cmd_smtp_check, "show what the SMTP server offers",
      FALSE},
     {"serve", cmd_serve, "serve the web page and the HTTP API", TRUE},
+    {"prefork", run_prefork,
+     "keep caqmail loaded to start each send from it", TRUE},
 };
 
 static const CqCommand *
@@ -118,8 +129,8 @@ usage(GOptionContext *context, int code)
     return code;
 }
 
-int
-main(int argc, char **argv)
+static int
+cli_main(int argc, char **argv)
 {
     CqCli cli = {0};
     gboolean version = FALSE;
@@ -164,4 +175,10 @@ main(int argc, char **argv)
     g_free(cli.config_path);
     g_free(cli.as);
     return code;
+}
+
+int
+main(int argc, char **argv)
+{
+    return cli_main(argc, argv);
 }

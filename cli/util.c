@@ -6,14 +6,43 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What a prefork worker keeps open across the commands it runs. */
+static CqSession *kept_session;
+static CqTransport *kept_transport;
+
+void
+cli_keep_open(CqSession *session, CqTransport *transport)
+{
+    kept_session = session;
+    kept_transport = transport;
+}
+
 CqSession *
 cli_open_session(CqCli *cli, int *exit_code)
 {
     g_autoptr(GError) error = NULL;
-    CqSession *session = cq_session_open_config(cli->config, cli->as, &error);
+    CqSession *session =
+        kept_session != NULL
+            ? cq_session_open_shared(kept_session->store, cli->as, &error)
+            : cq_session_open_config(cli->config, cli->as, &error);
     if (session == NULL)
         *exit_code = cli_fail(cli, error);
     return session;
+}
+
+CliTransport *
+cli_transport_new(CqCli *cli, GError **error)
+{
+    if (kept_transport != NULL)
+        return kept_transport;
+    return cq_transport_new(cli->config, error);
+}
+
+void
+cli_transport_free(CliTransport *transport)
+{
+    if (transport != kept_transport)
+        cq_transport_free(transport);
 }
 
 CqSession *

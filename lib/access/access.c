@@ -218,6 +218,23 @@ cq_session_open(const char *location, const CqStoreOptions *opts,
 }
 
 CqSession *
+cq_session_open_shared(CqStore *store, const char *as, GError **error)
+{
+    g_autoptr(CqSession) session = g_new0(CqSession, 1);
+
+    session->store = store;
+    session->shares_store = TRUE;
+    session->login = cq_os_login();
+    if (!load_permissions(store, session->login, &session->permissions,
+                          &session->registered, error))
+        return NULL;
+    if (as != NULL && strcmp(as, session->login) != 0 &&
+        !act_as(session, as, error))
+        return NULL;
+    return g_steal_pointer(&session);
+}
+
+CqSession *
 cq_session_open_config(const CqConfig *config, const char *as, GError **error)
 {
     CqStoreOptions options = {

@@ -57,6 +57,12 @@ CqSession *cq_session_new(CqStore *store, const char *login, GError **error);
  * one, which does not close the store. */
 CqSession *cq_session_derive(CqSession *session, const char *login,
                              GError **error);
+/* A session over @store, kept open by the caller for many requests (a
+ * prefork worker): acts as the operating-system user, or as @act_as as
+ * cq_session_open() does, with the permissions as they are now.  Does
+ * not close the store. */
+CqSession *cq_session_open_shared(CqStore *store, const char *act_as,
+                                  GError **error);
 void cq_session_free(CqSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CqSession, cq_session_free)
 

@@ -673,26 +673,41 @@ cq_config_load_file(const char *path, GError **error)
     return g_steal_pointer(&config);
 }
 
+char **
+cq_config_candidates(void)
+{
+    const char *env = g_getenv("CAQMAIL_CONFIG");
+    GStrvBuilder *paths = g_strv_builder_new();
+
+    if (env != NULL && *env != '\0') {
+        g_strv_builder_add(paths, env);
+    } else {
+        g_autofree char *user = g_build_filename(
+            g_get_user_config_dir(), "caqmail", "caqmail.conf", NULL);
+        g_autofree char *system = g_build_filename(
+            CAQMAIL_SYSCONFDIR, "caqmail", "caqmail.conf", NULL);
+        g_strv_builder_add(paths, user);
+        g_strv_builder_add(paths, system);
+    }
+    char **list = g_strv_builder_end(paths);
+    g_strv_builder_unref(paths);
+    return list;
+}
+
 CqConfig *
 cq_config_load(const char *explicit_path, GError **error)
 {
     if (explicit_path != NULL)
         return cq_config_load_file(explicit_path, error);
 
+    g_auto(GStrv) paths = cq_config_candidates();
     const char *env = g_getenv("CAQMAIL_CONFIG");
-    if (env != NULL && *env != '\0')
-        return cq_config_load_file(env, error);
-
-    g_autofree char *user = g_build_filename(
-        g_get_user_config_dir(), "caqmail", "caqmail.conf", NULL);
-    if (g_file_test(user, G_FILE_TEST_EXISTS))
-        return cq_config_load_file(user, error);
-
-    g_autofree char *system =
-        g_build_filename(CAQMAIL_SYSCONFDIR, "caqmail", "caqmail.conf", NULL);
-    if (g_file_test(system, G_FILE_TEST_EXISTS))
-        return cq_config_load_file(system, error);
-
+    for (guint i = 0; paths[i] != NULL; i++) {
+        /* $CAQMAIL_CONFIG must exist; the others are looked for */
+        if ((env != NULL && *env != '\0') ||
+            g_file_test(paths[i], G_FILE_TEST_EXISTS))
+            return cq_config_load_file(paths[i], error);
+    }
     return cq_config_load_file(NULL, error);
 }
 
@@ -731,6 +746,21 @@ format_value(gconstpointer base, const KeyDef *def)
         return g_strdup_printf("%" G_GINT64_FORMAT, *(const gint64 *)p);
     }
     return g_strdup("");
+}
+
+char *
+cq_config_relative_path(const CqConfig *config)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        if (keys[i].type != KEY_PATH)
+            continue;
+        const char *value =
+            *(char *const *)G_STRUCT_MEMBER_P(config, keys[i].offset);
+        if (value != NULL && *value != '\0' && !g_path_is_absolute(value) &&
+            !g_str_has_prefix(value, "postgres"))
+            return g_strdup_printf("%s.%s", keys[i].section, keys[i].name);
+    }
+    return NULL;
 }
 
 static void

@@ -176,6 +176,17 @@ typedef struct {
  * be NULL.  Returns a new CqConfig to free with cq_config_free(). */
 CqConfig *cq_config_load(const char *explicit_path, GError **error);
 
+/* The files cq_config_load(NULL) looks for, in its order: the one of
+ * $CAQMAIL_CONFIG, else the user's and the system's.  A process that
+ * keeps a configuration watches them to notice a change.  Free with
+ * g_strfreev(). */
+char **cq_config_candidates(void);
+
+/* The first setting that names a file by a relative path, which each
+ * process resolves in its own working folder ("store.database"); NULL
+ * when there is none.  A database URI is not a path. */
+char *cq_config_relative_path(const CqConfig *config);
+
 /* Reads exactly @path (NULL: built-in defaults only). */
 CqConfig *cq_config_load_file(const char *path, GError **error);
 
