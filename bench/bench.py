@@ -266,6 +266,51 @@ def caqmail_send_each(m, ctx):
     return n
 
 
+class Prefork:
+    """`caqmail prefork` for one run: the sends of (c) are forked from it.
+    Its CPU time and peak memory, and those of the commands it forked,
+    go into the run's (from wait4 when it has stopped)."""
+
+    def __init__(self, home):
+        self.socket = os.path.join(home.root, "prefork.sock")
+        home.env["CAQMAIL_PREFORK_SOCKET"] = self.socket
+        self.proc = subprocess.Popen([CAQMAIL, "-q", "prefork"],
+                                     env=home.env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.socket):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("caqmail prefork did not start")
+            time.sleep(0.01)
+
+    def stop(self, m):
+        self.proc.terminate()
+        _, _, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = 0
+        m.cpu += usage.ru_utime + usage.ru_stime
+        m.rss_kib = max(m.rss_kib, usage.ru_maxrss)
+
+
+def caqmail_send_prefork(m, ctx):
+    """(c) as above, with `caqmail prefork` running: each `caqmail send`
+    is handed to it and forked from it."""
+    home = Home(ctx)
+    n = max(ctx.count // 100, 20)
+    server = None
+    try:
+        m.start()
+        server = Prefork(home)
+        for i in range(n):
+            m.run([CAQMAIL, "-q", "send", "--to", "sink@caqmail.test",
+                   "--subject", "caqmail benchmark %d" % i, "--body-file",
+                   ctx.body], env=home.env)
+    finally:
+        if server is not None:
+            server.stop(m)
+        home.close()
+    return n
+
+
 CAQMAIL_SCENARIOS = [
     ("caqmail (a) deliver, 1 connection",
      lambda m, c: caqmail_deliver(m, c, 1)),
@@ -273,6 +318,7 @@ CAQMAIL_SCENARIOS = [
      lambda m, c: caqmail_deliver(m, c, 4)),
     ("caqmail (b) enqueue, library", caqmail_enqueue),
     ("caqmail (c) send, 1 process/mail", caqmail_send_each),
+    ("caqmail (c) send, prefork running", caqmail_send_prefork),
 ]
 
 
@@ -337,6 +383,9 @@ def print_targets(rows, big):
         ("(b) enqueue >= (a) deliver",
          rate_of(rows, "caqmail (b) enqueue, library"), a, 1.0),
         ("(c) >= 2 x curl", rate_of(rows, "caqmail (c) send, 1 process/mail"),
+         rate_of(rows, "curl, 1 process/mail"), 2.0),
+        ("(c) >= 2 x curl, prefork running",
+         rate_of(rows, "caqmail (c) send, prefork running"),
          rate_of(rows, "curl, 1 process/mail"), 2.0),
     ]
     print("\ntargets:")
