@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef CAQMAIL_CLI_PATH
-#error "CAQMAIL_CLI_PATH: where caqmail-cli is installed"
+#if !defined CAQMAIL_CLI_PATH || !defined CAQMAIL_CLI_RELATIVE
+#error "CAQMAIL_CLI_PATH, CAQMAIL_CLI_RELATIVE: where caqmail-cli is"
 #endif
 
 #define EXIT_SOFTWARE 70 /* sysexits.h EX_SOFTWARE */
@@ -239,7 +239,21 @@ hand_over(int argc, char **argv)
     return exit_like(reply.value);
 }
 
-/* caqmail-cli beside this executable (the build tree), else where it is
+/* Puts @name after the folder of @self (of length @dir) into @buf, and
+ * tells whether that file is an executable. */
+static int
+try_beside(char *buf, size_t size, size_t dir, const char *name)
+{
+    if (dir + 1 + strlen(name) + 1 > size)
+        return 0;
+    buf[dir] = '/';
+    strcpy(buf + dir + 1, name);
+    return access(buf, X_OK) == 0;
+}
+
+/* caqmail-cli beside this executable (the build tree), else where the
+ * installation puts it relative to this executable's folder (an install
+ * moved as a whole, or into a staging folder), else where it is
  * installed. */
 static const char *
 full_program(char *buf, size_t size)
@@ -249,10 +263,10 @@ full_program(char *buf, size_t size)
     if (n > 0) {
         buf[n] = '\0';
         char *slash = strrchr(buf, '/');
-        if (slash != NULL &&
-            (size_t)(slash - buf) + sizeof "/caqmail-cli" <= size) {
-            strcpy(slash, "/caqmail-cli");
-            if (access(buf, X_OK) == 0)
+        if (slash != NULL) {
+            size_t dir = (size_t)(slash - buf);
+            if (try_beside(buf, size, dir, "caqmail-cli") ||
+                try_beside(buf, size, dir, CAQMAIL_CLI_RELATIVE))
                 return buf;
         }
     }

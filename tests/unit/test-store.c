@@ -184,6 +184,31 @@ test_wal_checkpoint(void)
     remove_sqlite(dir, path);
 }
 
+/* A connection that leaves the WAL at CQ_WAL_CLOSE_FRAMES or more,
+ * though below the checkpoint's threshold, empties it when closed, so
+ * that the next process need not read it; a smaller WAL stays. */
+static void
+test_wal_emptied_at_close(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("caqmail-store-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "wal.db", NULL);
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    const gint64 blob = (CQ_WAL_CLOSE_FRAMES + 20) * 4096;
+    g_autofree char *insert = g_strdup_printf(
+        "INSERT INTO filler VALUES (zeroblob(%" G_GINT64_FORMAT "))", blob);
+
+    g_assert_cmpint(blob / 4096 + 50, <, CQ_WAL_CHECKPOINT_FRAMES);
+    exec_once(path, "CREATE TABLE filler (data BLOB)");
+    exec_once(path, "INSERT INTO filler VALUES (zeroblob(16000))");
+    g_assert_cmpint(file_size(wal), >, 0);
+    g_assert_cmpint(file_size(wal), <, CQ_WAL_CLOSE_FRAMES * 4096);
+
+    exec_once(path, insert);
+    g_assert_cmpint(file_size(wal), ==, 0);
+    g_assert_cmpint(file_size(path), >=, blob);
+    remove_sqlite(dir, path);
+}
+
 /* Processes that each open the store, commit a little and close it (the
  * command line's way) keep the WAL below its threshold: each one that
  * checkpoints leaves it empty, although the next one cannot tell which
@@ -622,6 +647,8 @@ main(int argc, char **argv)
     g_test_add_func("/store/create-hook", test_create_hook);
     g_test_add_func("/store/sqlite/wal-checkpoint", test_wal_checkpoint);
     g_test_add_func("/store/sqlite/wal-bounded", test_wal_bounded);
+    g_test_add_func("/store/sqlite/wal-emptied-at-close",
+                    test_wal_emptied_at_close);
     g_test_add_func("/store/sqlite/wal-switch-waits", test_wal_switch_waits);
     ADD("/store/values", test_values);
     ADD("/store/insert-id", test_insert_id);
