@@ -26,27 +26,45 @@
 
 extern char **environ;
 
-static volatile sig_atomic_t child_pid;
+/* The signals that go on to the command. */
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define N_FORWARDED (sizeof forwarded / sizeof forwarded[0])
 
-/* The caller's signals go to the command it asked for. */
+static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t pending_signal; /* came before child_pid */
+
+/* The caller's signals go to the command it asked for; one that comes
+ * before the command runs is kept for it. */
 static void
 forward_signal(int sig)
 {
     if (child_pid > 0)
         kill((pid_t)child_pid, sig);
+    else
+        pending_signal = sig;
 }
 
 static void
 forward_signals(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
     struct sigaction sa;
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = forward_signal;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &sa, NULL);
+    for (size_t i = 0; i < N_FORWARDED; i++)
+        sigaction(forwarded[i], &sa, NULL);
+}
+
+/* Before running the command here: the defaults again, and a signal
+ * that came meanwhile acts now. */
+static void
+stop_forwarding(void)
+{
+    for (size_t i = 0; i < N_FORWARDED; i++)
+        signal(forwarded[i], SIG_DFL);
+    if (pending_signal != 0)
+        raise(pending_signal);
 }
 
 /* Connects to the server; -1 when there is none, or it runs as another
@@ -227,6 +245,8 @@ hand_over(int argc, char **argv)
         return -1;
     }
     child_pid = reply.value;
+    if (pending_signal != 0)
+        kill((pid_t)child_pid, pending_signal);
     if (read_reply(fd, &reply) != 0 || reply.kind != CQ_PREFORK_EXITED) {
         fprintf(stderr,
                 "caqmail: the prefork server closed the connection while "
@@ -282,7 +302,8 @@ main(int argc, char **argv)
         int code = hand_over(argc, argv);
         if (code >= 0)
             return code;
-    } /* exec sets the forwarding handlers back to the defaults */
+        stop_forwarding();
+    }
     const char *program = full_program(path, sizeof path);
     execv(program, argv);
     fprintf(stderr, "caqmail: cannot run %s: %s\n", program, strerror(errno));

@@ -264,6 +264,52 @@ class PreforkTest(SandboxTest):
                 os.kill(pid, 0)
                 time.sleep(0.05)
 
+    def scripted_hand_over(self):
+        """A listening socket that plays the server: `caqmail send` hands
+        itself over, and gets SIGTERM before any answer.  Returns the
+        caller's process and the accepted connection."""
+        path = self.box.path("run", "scripted.sock")
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(path)
+        listener.listen(1)
+        self.addCleanup(listener.close)
+        proc = subprocess.Popen(
+            [CAQMAIL, "send", "--to", "a@werk.example", "--body", "x"],
+            env=self.box.env({"CAQMAIL_PREFORK_SOCKET": path}),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(proc.kill)
+        listener.settimeout(30)
+        conn, _ = listener.accept()
+        self.addCleanup(conn.close)
+        conn.settimeout(30)
+        head, fds, _, _ = socket.recv_fds(conn, 24, 4)
+        for fd in fds:
+            os.close(fd)
+        self.assertEqual(len(fds), 4)
+        left = struct.unpack("6I", head)[5]
+        while left > 0:
+            left -= len(conn.recv(left))
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)  # the signal arrives before the answer
+        return proc, conn
+
+    def test_signal_before_the_command_starts_reaches_it(self):
+        proc, conn = self.scripted_hand_over()
+        command = subprocess.Popen(["sleep", "60"])
+        self.addCleanup(command.kill)
+        conn.sendall(struct.pack("Ii", 1, command.pid))
+        self.assertEqual(command.wait(timeout=30), -signal.SIGTERM)
+        conn.sendall(struct.pack("Ii", 2, signal.SIGTERM))
+        proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, -signal.SIGTERM)
+
+    def test_signal_before_a_refusal_ends_the_caller(self):
+        proc, conn = self.scripted_hand_over()
+        conn.close()  # refused: nothing ran
+        proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, -signal.SIGTERM)
+        self.assertEqual(self.box.delivered(), [])
+
     def test_stop_lets_running_commands_finish(self):
         server = self.start()
         server.wait_warm()
