@@ -14,11 +14,12 @@
  *   configuration of the server's environment and keeps the database and
  *   the SMTP connections open; it runs a `caqmail send` itself when
  *   nothing could make the result differ: the caller's environment is the
- *   worker's, the configuration files are unchanged, and the command
- *   names no other configuration or user and reads no standard input.
- *   Everything else is forked.  A worker runs one command at a time, and
- *   is replaced after a number of them or when the configuration
- *   changed.
+ *   worker's, the configuration files are unchanged, its SQLite
+ *   database is still the file of that path, and the command names no
+ *   other configuration or user and reads no standard input.  Everything
+ *   else is forked.  A worker runs one command at a time, and is
+ *   replaced after a number of them or when the configuration or the
+ *   database file changed.
  */
 #include "cli.h"
 #include "prefork.h"
@@ -417,12 +418,16 @@ become_command(Server *s, Request *r)
 /* ---- a warm worker ---------------------------------------------------- */
 
 /* What a worker checks before each command: its environment (sorted,
- * without what a shell changes by itself), and the configuration files
- * it read or looked for. */
+ * without what a shell changes by itself), the configuration files it
+ * read or looked for, and that its SQLite database is still the file
+ * its path names (not replaced, say, by a restored copy). */
 typedef struct {
     GPtrArray *environment;
     char **config_files;
     GArray *config_stats; /* of struct stat, st_ino 0: missing */
+    char *database;       /* NULL: not an SQLite file */
+    dev_t database_dev;
+    ino_t database_ino;
     CqLogLevel log_level;
     guint commands;
 } WarmCheck;
@@ -510,6 +515,30 @@ same_config_files(const WarmCheck *w)
     return TRUE;
 }
 
+/* Notes which file the SQLite database of @config is, once open. */
+static void
+note_database(WarmCheck *w, const CqConfig *config)
+{
+    struct stat st;
+    const char *path = config->store.database;
+
+    if (path == NULL || strstr(path, "://") != NULL || stat(path, &st) != 0)
+        return;
+    w->database = g_strdup(path);
+    w->database_dev = st.st_dev;
+    w->database_ino = st.st_ino;
+}
+
+static gboolean
+same_database(const WarmCheck *w)
+{
+    struct stat st;
+
+    return w->database == NULL ||
+           (stat(w->database, &st) == 0 && st.st_dev == w->database_dev &&
+            st.st_ino == w->database_ino);
+}
+
 /* Whether the command line could read another configuration, act as
  * another user or read standard input: then it is forked. */
 static gboolean
@@ -576,7 +605,7 @@ warm_request(Server *s, WarmCheck *w, int control)
         request_clear(&r);
         return FALSE; /* the server ended, or broke the exchange */
     }
-    gboolean current = same_config_files(w);
+    gboolean current = same_config_files(w) && same_database(w);
     if (!current || !plain_send((int)r.head.argc, r.argv) ||
         !same_environment(w, r.envp)) {
         request_clear(&r);
@@ -626,6 +655,7 @@ warm_main(Server *s, int control)
                 error->message);
         _exit(EX_CONFIG);
     }
+    note_database(&w, config);
     cli_keep_open(session, transport);
     if (send_reply(control, WARM_READY, 0)) {
         while (warm_request(s, &w, control))
@@ -635,6 +665,7 @@ warm_main(Server *s, int control)
     g_ptr_array_unref(w.environment);
     g_strfreev(w.config_files);
     g_array_unref(w.config_stats);
+    g_free(w.database);
     g_clear_pointer(&transport, cq_transport_free);
     g_clear_pointer(&session, cq_session_free);
     g_clear_pointer(&config, cq_config_free);
@@ -810,7 +841,8 @@ accept_clients(Server *s)
         serve_client(s, client);
 }
 
-/* Reports every child that ended to its caller. */
+/* Reports every child that ended to its caller, and replaces a worker
+ * that ended. */
 static void
 reap(Server *s)
 {
@@ -829,6 +861,7 @@ reap(Server *s)
             break;
         }
     }
+    start_warm(s); /* in place of a worker that ended */
 }
 
 /* SIGTERM, SIGINT, SIGHUP: take no new caller, let the running commands

@@ -10,6 +10,7 @@ import os
 import pwd
 import signal
 import socket
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -202,6 +203,36 @@ class PreforkTest(SandboxTest):
         self.assertEqual(senders, ["alt@werk.example", "neu@werk.example",
                                    "neu@werk.example"])
         self.assertEqual(server.ways()[:2], ["warm", "forked"])
+
+    def test_replaced_database_is_opened_again(self):
+        server = self.start()
+        server.wait_warm()
+        self.send(server, "--to", "a@werk.example", "--subject", "before",
+                  "--body", "x")
+        # a restored copy takes the database's place, WAL and index gone
+        if self.box.database is not None:
+            self.skipTest("an SQLite file only")
+        db = self.box.db
+        copy = sqlite3.connect(db + ".restored")
+        with sqlite3.connect(db) as live:
+            live.backup(copy)
+        copy.close()
+        os.replace(db + ".restored", db)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.unlink(db + suffix)
+        self.send(server, "--to", "a@werk.example", "--subject", "after",
+                  "--body", "x")
+        rows = self.box.sql("SELECT subject FROM mail ORDER BY id")
+        self.assertEqual(rows, [("before",), ("after",)])
+        self.assertEqual(server.ways(), ["warm", "forked"])
+        server.wait_for(  # a new worker, on the restored file
+            lambda: server.log().count("prefork-warm-ready") == 2,
+            "a new warm worker")
+        self.send(server, "--to", "a@werk.example", "--subject", "warm",
+                  "--body", "x")
+        self.assertEqual(server.ways(), ["warm", "forked", "warm"])
+        self.assertEqual(len(self.box.sql("SELECT id FROM mail")), 3)
 
     def test_warm_worker_keeps_and_renews_its_smtp_connection(self):
         smtp = FaultServer(Script()).start()
