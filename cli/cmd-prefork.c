@@ -20,8 +20,15 @@
  *   else is forked.  A worker runs one command at a time, and is
  *   replaced after a number of them or when the configuration or the
  *   database file changed.
+ *
+ * An upgrade that replaces caqmail-cli or libcaqmail.so leaves the
+ * server and its workers running the old code: the server notices it at
+ * the next caller, lets that caller run its command itself, and ends
+ * with EX_TEMPFAIL once its commands finished, for its service manager
+ * to start the new program.
  */
 #include "cli.h"
+#include "common/module.h"
 #include "prefork.h"
 
 #include <errno.h>
@@ -84,6 +91,15 @@ typedef struct {
     char **envp; /* envc entries and a NULL */
 } Request;
 
+/* A file the server's code was loaded from. */
+typedef struct {
+    char *path; /* NULL: unknown, not checked */
+    dev_t dev;
+    ino_t ino;
+} LoadedFile;
+
+enum { LOADED_PROGRAM, LOADED_LIBRARY, N_LOADED };
+
 typedef struct {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     int listener;
@@ -97,6 +113,8 @@ typedef struct {
     guint warm_wanted;
     gint64 warm_retry; /* no new worker before this time */
     gboolean stopping;
+    int exit_code;
+    LoadedFile loaded[N_LOADED];
     CqCliMain run;
 } Server;
 
@@ -781,11 +799,79 @@ reap_warm(Server *s, pid_t pid, int status)
 
 /* ---- the server ------------------------------------------------------- */
 
+/* Notes @path as a file the server was loaded from, whose contents are
+ * the file @running (the same, or /proc/self/exe).  Takes @path. */
+static void
+note_loaded(LoadedFile *f, char *path, const char *running)
+{
+    struct stat st;
+
+    if (path == NULL || stat(running, &st) != 0) {
+        g_free(path);
+        return;
+    }
+    f->path = path;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+}
+
+static void
+note_program(Server *s)
+{
+    note_loaded(&s->loaded[LOADED_PROGRAM],
+                g_file_read_link("/proc/self/exe", NULL), "/proc/self/exe");
+    char *library = cq_module_library_path();
+    note_loaded(&s->loaded[LOADED_LIBRARY], library, library);
+}
+
+/* The first file the server was loaded from that its path no longer
+ * names (an upgrade renamed a new one over it, or removed it), or
+ * NULL. */
+static const char *
+replaced_program(const Server *s)
+{
+    struct stat st;
+
+    for (guint i = 0; i < N_LOADED; i++) {
+        const LoadedFile *f = &s->loaded[i];
+        if (f->path != NULL &&
+            (stat(f->path, &st) != 0 || st.st_dev != f->dev ||
+             st.st_ino != f->ino))
+            return f->path;
+    }
+    return NULL;
+}
+
+static void
+forget_program(Server *s)
+{
+    for (guint i = 0; i < N_LOADED; i++)
+        g_clear_pointer(&s->loaded[i].path, g_free);
+}
+
 static void
 refuse(int client, const char *why)
 {
     log_event(CQ_LOG_WARNING, "prefork-refused", "reason", why);
     close(client);
+}
+
+static void stop_listening(Server *s);
+
+/* Whether the server's code was replaced: then @client runs its command
+ * itself, and the server stops for the new program to take its place. */
+static gboolean
+outdated(Server *s, int client)
+{
+    const char *file = replaced_program(s);
+
+    if (file == NULL)
+        return FALSE;
+    log_event(CQ_LOG_NOTICE, "prefork-outdated", "replaced", file);
+    close(client);
+    s->exit_code = EX_TEMPFAIL;
+    stop_listening(s);
+    return TRUE;
 }
 
 /* Takes one caller: checks it, then runs its command warm or forked. */
@@ -802,6 +888,8 @@ serve_client(Server *s, int client)
         refuse(client, "another user");
         return;
     }
+    if (outdated(s, client))
+        return;
     setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     if (!receive_request(client, &r)) {
         request_clear(&r);
@@ -837,7 +925,8 @@ accept_clients(Server *s)
 {
     int client;
 
-    while ((client = accept4(s->listener, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+    while (s->listener >= 0 &&
+           (client = accept4(s->listener, NULL, NULL, SOCK_CLOEXEC)) >= 0)
         serve_client(s, client);
 }
 
@@ -987,6 +1076,7 @@ cmd_prefork(CqCli *cli, CqCliMain run, int argc, char **argv)
     cli_log_start(s.log_level, FALSE);
     if (!catch_signals(&s, &error) || !listen_on(&s, &error))
         return cli_fail(cli, error);
+    note_program(&s);
     log_event(CQ_LOG_NOTICE, "prefork-start", "socket", s.path);
     start_warm(&s);
     serve(&s);
@@ -994,5 +1084,6 @@ cmd_prefork(CqCli *cli, CqCliMain run, int argc, char **argv)
         close(s.listener);
         unlink(s.path);
     }
-    return EX_OK;
+    forget_program(&s);
+    return s.exit_code;
 }

@@ -15,16 +15,26 @@ static const CqModuleHost host = {
 
 static GMutex lock;
 
+char *
+cq_module_library_path(void)
+{
+    Dl_info info = {0};
+
+    if (dladdr(&host, &info) == 0 || info.dli_fname == NULL)
+        return NULL;
+    return g_strdup(info.dli_fname);
+}
+
 /* The folder libcaqmail.so was loaded from, absolute. */
 static char *
 library_folder(void)
 {
-    Dl_info info = {0};
+    g_autofree char *path = cq_module_library_path();
     g_autofree char *folder = NULL;
 
-    if (dladdr(&host, &info) == 0 || info.dli_fname == NULL)
+    if (path == NULL)
         return NULL;
-    folder = g_path_get_dirname(info.dli_fname);
+    folder = g_path_get_dirname(path);
     return g_canonicalize_filename(folder, NULL);
 }
 

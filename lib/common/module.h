@@ -50,6 +50,10 @@ typedef struct {
 gconstpointer cq_module_load(const char *name, const char *feature,
                              gconstpointer *loaded, GError **error);
 
+/* The file libcaqmail.so was loaded from, as the loader named it (the
+ * program itself when the library is linked in), or NULL. */
+char *cq_module_library_path(void);
+
 /* In a module: what it provides.  The web server's module links
  * libcaqmail.so too, for the public API. */
 gconstpointer cq_module_provide(void);

@@ -8,6 +8,7 @@ without a server everything runs as before."""
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import sqlite3
@@ -39,14 +40,14 @@ def closed_unanswered(sock):
 class Prefork:
     """`caqmail -v prefork` for a sandbox; its log in self.log()."""
 
-    def __init__(self, box, *args, env=None):
+    def __init__(self, box, *args, env=None, program=CAQMAIL):
         self.box = box
         self.socket = box.path("run", "prefork.sock")
         self.log_path = box.path("prefork.log")
         self.env = box.env(dict(env or {}, CAQMAIL_PREFORK_SOCKET=self.socket))
         self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [CAQMAIL, "-v", "prefork"] + list(args), env=self.env,
+            [program, "-v", "prefork"] + list(args), env=self.env,
             stdout=self.log_file, stderr=self.log_file, cwd=box.root)
         self.wait_for(lambda: os.path.exists(self.socket), "the socket")
 
@@ -95,8 +96,8 @@ class PreforkTest(SandboxTest):
             server.stop()
         super().tearDown()
 
-    def start(self, *args, env=None):
-        server = Prefork(self.box, *args, env=env)
+    def start(self, *args, env=None, program=CAQMAIL):
+        server = Prefork(self.box, *args, env=env, program=program)
         self.servers.append(server)
         return server
 
@@ -233,6 +234,47 @@ class PreforkTest(SandboxTest):
                   "--body", "x")
         self.assertEqual(server.ways(), ["warm", "forked", "warm"])
         self.assertEqual(len(self.box.sql("SELECT id FROM mail")), 3)
+
+    # -- an upgrade ---------------------------------------------------------
+
+    def copied_program(self):
+        """caqmail, caqmail-cli and libcaqmail.so.0 copied into the
+        sandbox, laid out as in the build tree: a program that can be
+        replaced while it runs."""
+        build = os.path.dirname(os.path.dirname(os.path.realpath(CAQMAIL)))
+        top = self.box.path("program")
+        for part in ("cli/caqmail", "cli/caqmail-cli", "lib/libcaqmail.so.0"):
+            os.makedirs(os.path.dirname(os.path.join(top, part)),
+                        exist_ok=True)
+            shutil.copy2(os.path.join(build, part), os.path.join(top, part))
+        return top
+
+    def check_upgrade_ends_the_server(self, part):
+        top = self.copied_program()
+        server = self.start(program=os.path.join(top, "cli", "caqmail"))
+        server.wait_warm()
+        self.send(server, "--to", "a@werk.example", "--subject", "before",
+                  "--body", "x")
+        # an upgrade writes the new file beside the old and renames it
+        path = os.path.join(top, part)
+        shutil.copy2(path, path + ".new")
+        os.replace(path + ".new", path)
+        self.send(server, "--to", "a@werk.example", "--subject", "after",
+                  "--body", "x")
+        self.assertEqual(server.proc.wait(timeout=30), 75, server.log())
+        # the file as the loader named it
+        replaced = server.log().split("event=prefork-outdated replaced=")[1]
+        self.assertEqual(os.path.realpath(replaced.split()[0]),
+                         os.path.realpath(path))
+        self.assertEqual(server.ways(), ["warm"])  # "after" ran by itself
+        self.assertFalse(os.path.exists(server.socket))
+        self.assertEqual(self.subjects(), ["before", "after"])
+
+    def test_replaced_program_ends_the_server(self):
+        self.check_upgrade_ends_the_server("cli/caqmail-cli")
+
+    def test_replaced_library_ends_the_server(self):
+        self.check_upgrade_ends_the_server("lib/libcaqmail.so.0")
 
     def test_warm_worker_keeps_and_renews_its_smtp_connection(self):
         smtp = FaultServer(Script()).start()
