@@ -395,6 +395,19 @@ read_reply(int fd, CqPreforkReply *reply)
 
 /* ---- a command as a new process --------------------------------------- */
 
+/* Puts a child of the server in a session of its own.  A server started
+ * from a terminal shares that terminal's session, and a child in another
+ * process group of it would be stopped (SIGTTIN) when it reads the
+ * caller's terminal; in its own session the terminal is no controlling
+ * one of it, only a descriptor.  Signals from the server's terminal
+ * (Ctrl-C) no longer reach it either: the caller forwards its own. */
+static void
+leave_terminal(void)
+{
+    if (setsid() < 0)
+        setpgid(0, 0);
+}
+
 /* The caller's descriptors, working folder and umask on 0, 1, 2. */
 static gboolean
 take_callers_place(const Request *r)
@@ -419,7 +432,7 @@ become_command(Server *s, Request *r)
 
     sigprocmask(SIG_UNBLOCK, &s->blocked, NULL);
     signal(SIGPIPE, SIG_DFL);
-    setpgid(0, 0);
+    leave_terminal();
     if (!take_callers_place(r)) {
         fprintf(stderr, "caqmail: cannot take the caller's place: %s\n",
                 g_strerror(errno));
@@ -650,7 +663,7 @@ warm_main(Server *s, int control)
 
     sigprocmask(SIG_UNBLOCK, &s->blocked, NULL);
     signal(SIGPIPE, SIG_DFL);
-    setpgid(0, 0);
+    leave_terminal();
     setlocale(LC_ALL, "");
     w.environment = sorted_environment(environ);
     w.config_files = cq_config_candidates();

@@ -7,7 +7,9 @@ without a server everything runs as before."""
 
 import json
 import os
+import pty
 import pwd
+import select
 import shutil
 import signal
 import socket
@@ -165,6 +167,42 @@ class PreforkTest(SandboxTest):
         self.assertIn("not an address", proc.stderr)
         self.assertEqual(server.ways(), ["forked", "forked"])
         self.assertEqual(self.subjects(), ["forked"])
+
+    def test_command_reads_the_callers_terminal(self):
+        """A server started from the caller's terminal, as `caqmail
+        prefork &` in a shell: the command it forks reads the message
+        typed there, and is not stopped for reading it."""
+        sock = self.box.path("run", "prefork.sock")
+        log = self.box.path("prefork.log")
+        script = ('"$0" -v prefork --warm 0 2>"$1" & '
+                  'while [ ! -S "$2" ]; do sleep 0.05; done; '
+                  '"$0" sendmail -t; echo "exit=$?"; kill $!; wait')
+        pid, fd = pty.fork()
+        if pid == 0:  # a new session, with the terminal as its own
+            os.execve("/bin/sh", ["sh", "-c", script, CAQMAIL, log, sock],
+                      self.box.env({"CAQMAIL_PREFORK_SOCKET": sock}))
+        self.addCleanup(os.close, fd)
+        self.addCleanup(lambda: os.waitpid(pid, 0))
+        self.addCleanup(os.killpg, pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+
+        def forked():
+            if not os.path.exists(log):
+                return False
+            with open(log, encoding="utf-8") as f:
+                return "way=forked" in f.read()
+        while not forked():
+            self.assertLess(time.monotonic(), deadline, "no fork")
+            time.sleep(0.02)
+        os.write(fd, b"To: a@werk.example\nSubject: typed\n\nText\n\x04")
+        out = b""
+        while b"exit=" not in out or not out.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            self.assertGreater(left, 0, "the command did not end: %r" % out)
+            if select.select([fd], [], [], left)[0]:
+                out += os.read(fd, 4096)
+        self.assertIn(b"exit=0", out)
+        self.assertEqual(self.subjects(), ["typed"])
 
     def test_standard_input_and_other_environments_are_forked(self):
         server = self.start()
