@@ -909,22 +909,31 @@ serve_client(Server *s, int client)
         refuse(client, "bad request");
         return;
     }
+    if (s->n_children == MAX_CHILDREN && idle_warm(s) == NULL) {
+        request_clear(&r);
+        refuse(client, "busy");
+        return;
+    }
+    if (!send_reply(client, CQ_PREFORK_TAKEN, 0)) {
+        request_clear(&r);
+        refuse(client, "caller gone");
+        return;
+    }
     start_warm(s);
     if (offer_warm(s, client, &r)) {
         request_clear(&r);
         return;
     }
-    if (s->n_children == MAX_CHILDREN) {
-        request_clear(&r);
-        refuse(client, "busy");
-        return;
-    }
-    pid_t pid = fork();
+    pid_t pid = -1;
+    const char *why = "busy";
+    if (s->n_children < MAX_CHILDREN && (pid = fork()) < 0)
+        why = g_strerror(errno);
     if (pid == 0)
         become_command(s, &r);
     request_clear(&r);
     if (pid < 0) {
-        refuse(client, g_strerror(errno));
+        send_reply(client, CQ_PREFORK_REFUSED, 0);
+        refuse(client, why);
         return;
     }
     log_pid(CQ_LOG_INFO, "prefork-run", pid, "way", "forked");

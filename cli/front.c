@@ -240,8 +240,19 @@ hand_over(int argc, char **argv)
         return -1;
     forward_signals();
     if (send_request(fd, argc, argv) != 0 || read_reply(fd, &reply) != 0 ||
-        reply.kind != CQ_PREFORK_STARTED) {
+        reply.kind != CQ_PREFORK_TAKEN) {
         close(fd);
+        return -1;
+    }
+    if (read_reply(fd, &reply) != 0) {
+        fprintf(stderr,
+                "caqmail: the prefork server closed the connection while "
+                "the command started; whether it ran is unknown\n");
+        close(fd);
+        return EXIT_SOFTWARE;
+    }
+    if (reply.kind != CQ_PREFORK_STARTED) {
+        close(fd); /* REFUSED: nothing ran */
         return -1;
     }
     child_pid = reply.value;

@@ -10,12 +10,17 @@
  *   caller                                 server
  *   request + 4 descriptors (SCM_RIGHTS) ->
  *   arguments and environment            ->
+ *                                        <- TAKEN
  *                                        <- STARTED, the child's pid
  *                                        <- EXITED, its wait status
  *
  * The descriptors are standard input, output, error and the working
- * directory (O_PATH).  A server that closes the connection before STARTED
- * has run nothing: the caller then runs the command itself.  Only the
+ * directory (O_PATH).  A server that closes the connection before TAKEN,
+ * or answers REFUSED after it, has run nothing: the caller then runs the
+ * command itself.  Between TAKEN and STARTED the command may be starting,
+ * so a connection that ends there leaves the caller not knowing whether
+ * it ran; it says so and runs nothing (running it again could send the
+ * mail twice).  Only the
  * commands that are started once per mail go this way (send, sendmail);
  * both ends check that.  Both ends also check that the other runs as the
  * same user.
@@ -30,7 +35,7 @@
 #include <stdint.h>
 
 #define CQ_PREFORK_MAGIC 0x46505143u /* "CQPF" */
-#define CQ_PREFORK_VERSION 1u
+#define CQ_PREFORK_VERSION 2u
 /* Limits of a request: its strings, and how many there are. */
 #define CQ_PREFORK_MAX_BYTES (1u << 20)
 #define CQ_PREFORK_MAX_STRINGS 8192u
@@ -56,6 +61,8 @@ typedef struct {
 enum {
     CQ_PREFORK_STARTED = 1, /* value: the child's pid */
     CQ_PREFORK_EXITED = 2,  /* value: its status as waitpid() gives it */
+    CQ_PREFORK_TAKEN = 3,   /* the server starts the command */
+    CQ_PREFORK_REFUSED = 4, /* after TAKEN: it could not, nothing ran */
 };
 
 typedef struct {

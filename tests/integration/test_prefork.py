@@ -28,7 +28,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "servers"))
 from caqtest import CAQMAIL, SandboxTest, parse  # noqa: E402
 from faultsmtp import FaultServer, Script  # noqa: E402
 
-EX_DATAERR, EX_NOINPUT = 65, 66
+EX_DATAERR, EX_NOINPUT, EX_SOFTWARE = 65, 66, 70
+# cli/prefork.h
+MAGIC, VERSION = 0x46505143, 2
+STARTED, EXITED, TAKEN, REFUSED = 1, 2, 3, 4
 
 
 def closed_unanswered(sock):
@@ -378,10 +381,10 @@ class PreforkTest(SandboxTest):
                 os.kill(pid, 0)
                 time.sleep(0.05)
 
-    def scripted_hand_over(self):
+    def scripted_hand_over(self, sig=signal.SIGTERM):
         """A listening socket that plays the server: `caqmail send` hands
-        itself over, and gets SIGTERM before any answer.  Returns the
-        caller's process and the accepted connection."""
+        itself over, and gets @sig (unless None) before any answer.
+        Returns the caller's process and the accepted connection."""
         path = self.box.path("run", "scripted.sock")
         listener = socket.socket(socket.AF_UNIX)
         listener.bind(path)
@@ -400,20 +403,22 @@ class PreforkTest(SandboxTest):
         for fd in fds:
             os.close(fd)
         self.assertEqual(len(fds), 4)
-        left = struct.unpack("6I", head)[5]
+        magic, version, _, _, _, left = struct.unpack("6I", head)
+        self.assertEqual((magic, version), (MAGIC, VERSION))
         while left > 0:
             left -= len(conn.recv(left))
-        proc.send_signal(signal.SIGTERM)
-        time.sleep(0.2)  # the signal arrives before the answer
+        if sig is not None:
+            proc.send_signal(sig)
+            time.sleep(0.2)  # the signal arrives before the answer
         return proc, conn
 
     def test_signal_before_the_command_starts_reaches_it(self):
         proc, conn = self.scripted_hand_over()
         command = subprocess.Popen(["sleep", "60"])
         self.addCleanup(command.kill)
-        conn.sendall(struct.pack("Ii", 1, command.pid))
+        conn.sendall(struct.pack("IiIi", TAKEN, 0, STARTED, command.pid))
         self.assertEqual(command.wait(timeout=30), -signal.SIGTERM)
-        conn.sendall(struct.pack("Ii", 2, signal.SIGTERM))
+        conn.sendall(struct.pack("Ii", EXITED, signal.SIGTERM))
         proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, -signal.SIGTERM)
 
@@ -423,6 +428,26 @@ class PreforkTest(SandboxTest):
         proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, -signal.SIGTERM)
         self.assertEqual(self.box.delivered(), [])
+
+    def test_refused_after_taken_runs_the_command_itself(self):
+        proc, conn = self.scripted_hand_over(sig=None)
+        conn.sendall(struct.pack("IiIi", TAKEN, 0, REFUSED, 0))
+        _, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(len(self.box.delivered()), 1)
+
+    def test_lost_server_after_taken_runs_nothing(self):
+        """The command may have started: running it again could send the
+        mail twice."""
+        proc, conn = self.scripted_hand_over(sig=None)
+        conn.sendall(struct.pack("Ii", TAKEN, 0))
+        conn.close()
+        _, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, EX_SOFTWARE, err)
+        self.assertIn(b"whether it ran is unknown", err)
+        self.assertEqual(self.box.delivered(), [])
+        if self.box.database is None:  # nothing opened it
+            self.assertFalse(os.path.exists(self.box.db))
 
     def test_stop_lets_running_commands_finish(self):
         server = self.start()
@@ -470,14 +495,14 @@ class PreforkTest(SandboxTest):
             "import socket, struct, sys\n"
             "s = socket.socket(socket.AF_UNIX)\n"
             "s.connect(sys.argv[1])\n"
-            "head = struct.pack('6I', 0x46505143, 1, 0o22, 2, 0, 13)\n"
+            "head = struct.pack('6I', %d, %d, 0o22, 2, 0, 13)\n"
             "fds = struct.pack('4i', 0, 1, 2, 0)\n"
             "try:\n"
             "    s.sendmsg([head, b'caqmail\\0send\\0'], [(socket.SOL_SOCKET,"
             " socket.SCM_RIGHTS, fds)])\n"
             "    print(len(s.recv(8)))\n"
             "except (BrokenPipeError, ConnectionResetError):\n"
-            "    print(0)\n")
+            "    print(0)\n" % (MAGIC, VERSION))
         out = subprocess.run([sys.executable, "-c", probe, server.socket],
                              preexec_fn=as_nobody, capture_output=True,
                              text=True, timeout=30)
@@ -515,8 +540,17 @@ class PreforkTest(SandboxTest):
         s.sendall(struct.pack("6I", 0x12345678, 1, 0, 1, 0, 2) + b"x\0")
         self.assertTrue(closed_unanswered(s))
         s.close()
-        server.wait_for(lambda: 'reason="bad request"' in server.log(),
-                        "the refusal")
+        # a front of another version
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(server.socket)
+        s.sendmsg([struct.pack("6I", MAGIC, VERSION - 1, 0o22, 1, 0, 8),
+                   b"caqmail\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                    struct.pack("4i", 0, 1, 2, 0))])
+        self.assertTrue(closed_unanswered(s))
+        s.close()
+        server.wait_for(
+            lambda: server.log().count('reason="bad request"') == 2,
+            "the refusals")
         self.assertEqual(server.ways(), [])
 
 
