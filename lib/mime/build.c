@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "common/text.h"
+#include "mime/attachment-part.h"
 #include "mime/digest-filter.h"
 
 #include <errno.h>
@@ -173,22 +174,14 @@ attachment_part(CqMime *mime, CqAttachment *att, GError **error)
 
     g_autoptr(GMimeContentType) type =
         g_mime_content_type_parse(NULL, att->content_type);
-    GMimePart *part = g_mime_part_new_with_type(
-        g_mime_content_type_get_media_type(type),
-        g_mime_content_type_get_media_subtype(type));
-
     /* The file is read through a checksum filter while it is written, so
      * the digest is of exactly the bytes that went out. */
     g_autoptr(GMimeStream) file = g_mime_stream_fs_new(fd);
-    g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(file);
     GMimeFilter *digest = cq_digest_filter_new();
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), digest);
     g_ptr_array_add(mime->digests, digest);
-
-    g_autoptr(GMimeDataWrapper) content = g_mime_data_wrapper_new_with_stream(
-        filtered, GMIME_CONTENT_ENCODING_DEFAULT);
-    g_mime_part_set_content(part, content);
-    g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+    GMimePart *part = cq_attachment_part_new(
+        g_mime_content_type_get_media_type(type),
+        g_mime_content_type_get_media_subtype(type), file, digest);
     set_filename(part, att->filename);
     return GMIME_OBJECT(part);
 }

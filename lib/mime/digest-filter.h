@@ -1,10 +1,10 @@
 /* A pass-through GMime filter that computes the SHA-256 and the size of
  * what flows through it.
  *
- * GMime resets a part's content stream (and with it its filters) after
- * writing it, which would throw the digest away.  This filter keeps the
- * last complete digest across a reset and starts afresh only when data
- * flows again, so the digest can be read after the message was written. */
+ * A part resets it whenever it writes its content again, and may reset
+ * it after writing too.  This filter keeps the last complete digest
+ * across a reset and starts afresh only when data flows again, so the
+ * digest can be read after the message was written. */
 #ifndef CQ_MIME_DIGEST_FILTER_H
 #define CQ_MIME_DIGEST_FILTER_H
 

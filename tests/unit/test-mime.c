@@ -1,7 +1,10 @@
 /* MIME composition: header encoding, structure and hostile input. */
 #include "common/error.h"
+#include "mime/attachment-part.h"
 #include "mime/build.h"
+#include "mime/digest-filter.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -344,6 +347,94 @@ test_thread(void)
     g_assert_cmpstr(one->message_id, !=, two->message_id);
 }
 
+/* Writes @part (its content only, or whole) with @newline line ends. */
+static GByteArray *
+write_part(GMimePart *part, GMimeNewLineFormat newline, gboolean content_only)
+{
+    GMimeFormatOptions *format = g_mime_format_options_new();
+    GMimeStream *mem = g_mime_stream_mem_new();
+    GByteArray *bytes = g_byte_array_new();
+
+    g_mime_format_options_set_newline_format(format, newline);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+    g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(mem), bytes);
+    GMimeObject *object = GMIME_OBJECT(part);
+    ssize_t n = content_only
+                    ? g_mime_object_write_content_to_stream(object, format, mem)
+                    : g_mime_object_write_to_stream(object, format, mem);
+    g_assert_cmpint(n, >=, 0);
+    g_object_unref(mem);
+    g_mime_format_options_free(format);
+    return bytes;
+}
+
+static void
+assert_same_bytes(GByteArray *a, GByteArray *b)
+{
+    g_assert_cmpmem(a->data, a->len, b->data, b->len);
+}
+
+/* An attachment's part writes what GMime's own base64 part writes, at
+ * every length around a line and a block of lines, with either line end,
+ * and its digest is of the file. */
+static void
+test_attachment_part_as_gmime(void)
+{
+    const gsize sizes[] = {0,         1,         2,         3,
+                           56,        57,        58,        113,
+                           114,       115,       57 * 1024 - 1,
+                           57 * 1024, 57 * 1024 + 1, 3 * 57 * 1024 + 77};
+    GRand *rand = g_rand_new_with_seed(7);
+
+    for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        g_autofree guint8 *data = g_malloc(sizes[i] + 1);
+        for (gsize j = 0; j < sizes[i]; j++)
+            data[j] = (guint8)g_rand_int(rand);
+        g_autofree char *path =
+            temp_file("anlage.bin", (const char *)data, (gssize)sizes[i]);
+
+        g_autoptr(GMimeStream) file =
+            g_mime_stream_fs_open(path, O_RDONLY, 0, NULL);
+        g_autoptr(GMimeFilter) digest = cq_digest_filter_new();
+        g_autoptr(GMimePart) ours =
+            cq_attachment_part_new("application", "pdf", file, digest);
+        g_autoptr(GMimeStream) mem =
+            g_mime_stream_mem_new_with_buffer((const char *)data, sizes[i]);
+        g_autoptr(GMimeDataWrapper) content =
+            g_mime_data_wrapper_new_with_stream(
+                mem, GMIME_CONTENT_ENCODING_DEFAULT);
+        g_autoptr(GMimePart) theirs =
+            g_mime_part_new_with_type("application", "pdf");
+        g_mime_part_set_content(theirs, content);
+        g_mime_part_set_content_encoding(theirs, GMIME_CONTENT_ENCODING_BASE64);
+
+        for (int nl = GMIME_NEWLINE_FORMAT_UNIX; nl <= GMIME_NEWLINE_FORMAT_DOS;
+             nl++) {
+            for (int only = 0; only < 2; only++) {
+                g_autoptr(GByteArray) a = write_part(ours, nl, only);
+                g_autoptr(GByteArray) b = write_part(theirs, nl, only);
+                assert_same_bytes(a, b);
+            }
+        }
+        /* written again: the same bytes, the digest of the file */
+        g_autoptr(GByteArray) again =
+            write_part(ours, GMIME_NEWLINE_FORMAT_DOS, TRUE);
+        g_autoptr(GByteArray) once =
+            write_part(theirs, GMIME_NEWLINE_FORMAT_DOS, TRUE);
+        assert_same_bytes(again, once);
+        g_autofree char *want =
+            g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, sizes[i]);
+        g_autofree char *got =
+            cq_digest_filter_get_hex(CQ_DIGEST_FILTER(digest));
+        g_assert_cmpstr(got, ==, want);
+        g_assert_cmpint(cq_digest_filter_get_size(CQ_DIGEST_FILTER(digest)),
+                        ==, (gint64)sizes[i]);
+        g_clear_object(&file);
+        remove_temp(path);
+    }
+    g_rand_free(rand);
+}
+
 static void
 test_size_limit(void)
 {
@@ -387,6 +478,8 @@ main(int argc, char **argv)
     g_test_add_func("/mime/encoding", test_encoding_choice);
     g_test_add_func("/mime/attachment/names", test_attachment_names);
     g_test_add_func("/mime/attachment/refused", test_attachment_refused);
+    g_test_add_func("/mime/attachment/part-as-gmime",
+                    test_attachment_part_as_gmime);
     g_test_add_func("/mime/structure", test_structure);
     g_test_add_func("/mime/origin-headers", test_headers_of_origin);
     g_test_add_func("/mime/thread", test_thread);
