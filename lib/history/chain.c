@@ -287,12 +287,31 @@ entry_read(Entry *e, CqStmt *stmt)
 
 #define ENTRY_COLUMNS "seq, kind, mail_id, actor, at, detail, prev_hash, hash"
 
+/* Puts @n results as the rows of delivery_result read back give them. */
+static void
+put_results(GString *out, const CqHistoryResult *results, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        char rcpt[24], code[24];
+        const char *values[] = {
+            int_text(rcpt, results[i].rcpt_id),
+            results[i].status,
+            int_text(code, results[i].code),
+            results[i].reply ? results[i].reply : "",
+        };
+        put_row(out, "result", result_names, NULL, values);
+    }
+}
+
 /* The hash of entry @e over its canonical content; newly allocated.
  * @with_results: whether the entry may have delivery results (an entry
- * appended in one step has none). */
+ * appended in one step has none, or has them in @results).  @rows and
+ * @results: what the entry covers, as it is written, instead of reading
+ * it back. */
 static char *
 entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
-              const CqQueuedRows *rows, GError **error)
+              const CqQueuedRows *rows, const CqHistoryResult *results,
+              guint n_results, GError **error)
 {
     g_autoptr(GString) out = g_string_new(CHAIN_FORMAT "\n");
 
@@ -308,11 +327,14 @@ entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
     else if (strcmp(e->kind, "queued") == 0 &&
              !put_mail(store, out, e->mail, error))
         return NULL;
-    if (with_results &&
-        !put_rows(store, out, "result",
-                  "SELECT rcpt_id, status, code, reply FROM delivery_result"
-                  " WHERE history_seq = ? ORDER BY id",
-                  result_names, e->seq, error))
+    if (with_results && results != NULL)
+        put_results(out, results, n_results);
+    else if (with_results &&
+             !put_rows(
+                 store, out, "result",
+                 "SELECT rcpt_id, status, code, reply FROM delivery_result"
+                 " WHERE history_seq = ? ORDER BY id",
+                 result_names, e->seq, error))
         return NULL;
     return cq_sha256_of(out->str, out->len);
 }
@@ -320,7 +342,7 @@ entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
 static char *
 entry_hash(CqStore *store, const Entry *e, GError **error)
 {
-    return entry_hash_of(store, e, TRUE, NULL, error);
+    return entry_hash_of(store, e, TRUE, NULL, NULL, 0, error);
 }
 
 /* The chain's head; an appender locks it until its transaction ends, so
@@ -463,11 +485,11 @@ append(CqStore *store, const char *kind, gint64 mail_id, const char *actor,
 {
     Entry e = {0};
 
-    gboolean ok =
-        start_entry(store, &e, kind, mail_id, actor, detail, error) &&
-        (e.hash = entry_hash_of(store, &e, FALSE, rows, error)) != NULL &&
-        insert_entry(store, &e, error) &&
-        write_head(store, e.seq, e.hash, error);
+    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error) &&
+                  (e.hash = entry_hash_of(store, &e, FALSE, rows, NULL, 0,
+                                          error)) != NULL &&
+                  insert_entry(store, &e, error) &&
+                  write_head(store, e.seq, e.hash, error);
     entry_clear(&e);
     return ok;
 }
@@ -504,6 +526,33 @@ cq_history_add_result(CqStore *store, gint64 seq, gint64 rcpt_id,
     cq_stmt_bind_int(stmt, 4, code);
     cq_stmt_bind_text(stmt, 5, reply ? reply : "");
     return cq_stmt_run(stmt, error);
+}
+
+/* The entry first (its results refer to it), then the results, then the
+ * head: three statements and one for each result, where beginning and
+ * sealing the entry take four more (the entry and its results read back,
+ * its hash and the head written once more). */
+gboolean
+cq_history_append_results(CqStore *store, const char *kind, gint64 mail_id,
+                          const char *actor, const char *detail,
+                          const CqHistoryResult *results, guint n_results,
+                          GError **error)
+{
+    Entry e = {0};
+
+    g_return_val_if_fail(results != NULL || n_results == 0, FALSE);
+    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error) &&
+                  (e.hash = entry_hash_of(store, &e, TRUE, NULL, results,
+                                          n_results, error)) != NULL &&
+                  insert_entry(store, &e, error);
+    for (guint i = 0; ok && i < n_results; i++) {
+        const CqHistoryResult *r = &results[i];
+        ok = cq_history_add_result(store, e.seq, r->rcpt_id, r->status,
+                                   r->code, r->reply, error);
+    }
+    ok = ok && write_head(store, e.seq, e.hash, error);
+    entry_clear(&e);
+    return ok;
 }
 
 void

@@ -96,6 +96,23 @@ gboolean cq_history_append_queued(CqStore *store, gint64 mail_id,
                                   const char *actor, const CqQueuedRows *rows,
                                   GError **error);
 
+/* One recipient's result, as an entry with results holds it. */
+typedef struct {
+    gint64 rcpt_id;
+    const char *status;
+    int code;
+    const char *reply; /* NULL: none, stored as "" */
+} CqHistoryResult;
+
+/* Appends an entry with its @n_results delivery results in one step (the
+ * caller holds a write transaction): hashed from the values as they are
+ * written, as cq_history_verify() hashes them read back. */
+gboolean cq_history_append_results(CqStore *store, const char *kind,
+                                   gint64 mail_id, const char *actor,
+                                   const char *detail,
+                                   const CqHistoryResult *results,
+                                   guint n_results, GError **error);
+
 /* Stores one recipient's result as part of entry @seq. */
 gboolean cq_history_add_result(CqStore *store, gint64 seq, gint64 rcpt_id,
                                const char *status, int code, const char *reply,

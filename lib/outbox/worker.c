@@ -474,24 +474,23 @@ static gboolean
 write_results(CqStore *store, const CqTransportMail *m, const char *worker,
               const Tally *t, GError **error)
 {
-    gint64 seq = 0;
     g_autofree char *detail = g_strdup_printf(
         "state=%s attempt=%" G_GINT64_FORMAT
         " accepted=%u rejected=%u deferred=%u uncertain=%u%s",
         t->state, t->attempts, t->accepted, t->rejected, t->deferred,
         t->uncertain, m->downgraded ? " downgraded=7bit" : "");
 
-    if (!cq_history_begin(store, "attempt", m->mail_id, worker, detail, &seq,
-                          error))
-        return FALSE;
+    g_autofree CqHistoryResult *results =
+        g_new(CqHistoryResult, MAX(m->rcpts->len, 1));
     for (guint i = 0; i < m->rcpts->len; i++) {
         const CqTransportRcpt *r = &g_array_index(m->rcpts, CqTransportRcpt, i);
-        if (!cq_history_add_result(store, seq, r->rcpt_id,
-                                   outcome_name(r->outcome), r->code, r->reply,
-                                   error))
-            return FALSE;
+        results[i] = (CqHistoryResult){.rcpt_id = r->rcpt_id,
+                                       .status = outcome_name(r->outcome),
+                                       .code = r->code,
+                                       .reply = r->reply};
     }
-    return cq_history_seal(store, seq, error);
+    return cq_history_append_results(store, "attempt", m->mail_id, worker,
+                                     detail, results, m->rcpts->len, error);
 }
 
 static gboolean

@@ -315,6 +315,21 @@ verify(Fixture *f, CqVerifyResult *r)
     g_assert_no_error(error);
 }
 
+/* The first broken entry of the chain, 0 when none; and in *@entries
+ * how many there are. */
+static gint64
+first_broken(Fixture *f, gint64 *entries)
+{
+    CqVerifyResult r = {0};
+
+    verify(f, &r);
+    gint64 broken = r.broken;
+    if (entries != NULL)
+        *entries = r.entries;
+    cq_verify_result_clear(&r);
+    return broken;
+}
+
 /* Changes one byte of the first chunk of mail 1. */
 static void
 flip_chunk_byte(Fixture *f)
@@ -585,18 +600,60 @@ test_chain_every_column(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     g_assert_true(stored);
 
-    CqVerifyResult r = {0};
-    verify(f, &r);
-    g_assert_cmpint(r.broken, ==, 0);
-    g_assert_cmpint(r.entries, ==, 2);
-    cq_verify_result_clear(&r);
+    gint64 entries = 0;
+    g_assert_cmpint(first_broken(f, &entries), ==, 0);
+    g_assert_cmpint(entries, ==, 2);
 
     /* and a column of each kind still counts */
     run_sql(f->admin, "UPDATE mail_attachment SET source_sha256 = 'ab13'"
                       " WHERE source_sha256 = 'ab12'");
-    verify(f, &r);
-    g_assert_cmpint(r.broken, ==, 1);
-    cq_verify_result_clear(&r);
+    g_assert_cmpint(first_broken(f, NULL), ==, 1);
+}
+
+/* An entry with results appended in one step is hashed from the values
+ * written: the verification, which reads them back, finds it intact for
+ * every kind of value (a reply with non-ASCII text, a tab and quotes, an
+ * empty and a missing one, the code 0 of an uncertain result), and still
+ * notices a changed one. */
+static void
+test_chain_results_in_one_step(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    CqStore *store = f->admin->store;
+    gint64 rcpt[3] = {0};
+    guint n = 0;
+
+    enqueue(f->admin, "ok@a.example, ok@b.example, ok@c.example", NULL);
+    CqStmt *stmt = cq_store_stmt(
+        store, "SELECT id FROM mail_rcpt WHERE mail_id = 1 ORDER BY position",
+        &error);
+    while (cq_stmt_step(stmt, &error) == CQ_STEP_ROW && n < 3)
+        rcpt[n++] = cq_stmt_int(stmt, 0);
+    cq_stmt_reset(stmt);
+    g_assert_cmpuint(n, ==, 3);
+    const CqHistoryResult results[] = {
+        {rcpt[0], "accepted", 250, "2.0.0 Ok: queued as 4XyZ"},
+        {rcpt[1], "rejected", 550,
+         "5.1.1 <ok@b.example>: Empf\xc3\xa4nger \"unbekannt\"\tsiehe"},
+        {rcpt[2], "uncertain", 0, NULL},
+    };
+    const CqHistoryResult empty[] = {{rcpt[0], "deferred", 451, ""}};
+
+    g_assert_true(cq_store_begin(store, CQ_TX_WRITE, &error));
+    g_assert_true(cq_history_append_results(store, "attempt", 1, "worker-1",
+                                            "state=partly-sent", results, 3,
+                                            &error));
+    g_assert_true(cq_history_append_results(store, "attempt", 1, "worker-1",
+                                            "state=deferred", empty, 1,
+                                            &error));
+    g_assert_true(cq_store_commit(store, &error));
+    g_assert_no_error(error);
+
+    gint64 entries = 0;
+    g_assert_cmpint(first_broken(f, &entries), ==, 0);
+    g_assert_cmpint(entries, ==, 3);
+    run_sql(f->admin, "UPDATE delivery_result SET code = 251 WHERE code = 250");
+    g_assert_cmpint(first_broken(f, NULL), ==, 2);
 }
 
 /* Many messages at once, composed in parallel, stored in order: each
@@ -827,6 +884,8 @@ main(int argc, char **argv)
     ADD("/history/concurrent-appenders", NULL, test_concurrent_appenders);
     ADD("/outbox/enqueue-many", NULL, test_enqueue_many);
     ADD("/outbox/chain/every-column", NULL, test_chain_every_column);
+    ADD("/history/chain/results-in-one-step", NULL,
+        test_chain_results_in_one_step);
     ADD("/outbox/enqueue-many/all-or-nothing", NULL,
         test_enqueue_many_all_or_nothing);
     for (guint i = 0; i < G_N_ELEMENTS(tampers); i++) {
