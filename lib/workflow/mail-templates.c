@@ -283,9 +283,14 @@ find_part(const CqTemplates *templates, const char *file, GBytes **bytes,
             return FALSE;
         }
     }
+    /* GLib registers a compiled-in resource on first use, and a thread
+     * that asks for it while another registers it may get NULL (GLib
+     * 2.74).  The call below only has it registered (and its object
+     * linked in); the lookup among all registered resources waits for
+     * the registration. */
+    (void)cq_builtin_templates_get_resource();
     g_autofree char *resource = g_strconcat(RESOURCE_PREFIX, file, NULL);
-    *bytes = g_resource_lookup_data(cq_builtin_templates_get_resource(),
-                                    resource, 0, NULL);
+    *bytes = g_resources_lookup_data(resource, 0, NULL);
     if (*bytes != NULL)
         *shown = g_strconcat("built-in:", file, NULL);
     return TRUE;

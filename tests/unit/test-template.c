@@ -851,10 +851,53 @@ test_folder_language(void)
     remove_folder(dir);
 }
 
+/* The first lookups of built-in templates, made by several threads at
+ * the same moment in a new process: each finds them.  (GLib registers
+ * the compiled-in resource on first use; a thread that came in while
+ * another registered it used to get no resource and crash.) */
+enum { FIRST_LOOKUP_THREADS = 8 };
+static gint first_lookup_waiting;
+
+static gpointer
+first_lookup(gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CqTemplates) templates = cq_templates_new(NULL, "de");
+
+    g_atomic_int_dec_and_test(&first_lookup_waiting);
+    while (g_atomic_int_get(&first_lookup_waiting) > 0)
+        g_thread_yield(); /* all start together */
+    const CqTemplateSet *set =
+        cq_templates_get(templates, "reminder", CQ_MAIL_REMINDER, "de", &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(set);
+    return NULL;
+}
+
+static void
+test_builtin_first_lookup_threads(void)
+{
+    if (g_test_subprocess()) {
+        GThread *threads[FIRST_LOOKUP_THREADS];
+        g_atomic_int_set(&first_lookup_waiting, FIRST_LOOKUP_THREADS);
+        for (guint i = 0; i < FIRST_LOOKUP_THREADS; i++)
+            threads[i] = g_thread_new("lookup", first_lookup, NULL);
+        for (guint i = 0; i < FIRST_LOOKUP_THREADS; i++)
+            g_thread_join(threads[i]);
+        return;
+    }
+    for (guint run = 0; run < 40; run++) {
+        g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+        g_test_trap_assert_passed();
+    }
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/template/builtin/first-lookup-threads",
+                    test_builtin_first_lookup_threads);
     for (gsize i = 0; i < G_N_ELEMENTS(render_cases); i++)
         g_test_add_data_func(render_cases[i].path, &render_cases[i],
                              test_render);
