@@ -304,12 +304,11 @@ put_results(GString *out, const CqHistoryResult *results, guint n)
 }
 
 /* The hash of entry @e over its canonical content; newly allocated.
- * @with_results: whether the entry may have delivery results (an entry
- * appended in one step has none, or has them in @results).  @rows and
- * @results: what the entry covers, as it is written, instead of reading
- * it back. */
+ * The writer passes what the entry covers as it writes it: the rows of a
+ * "queued" entry in @rows, the delivery results in @results.  With
+ * @read_back (the verification), those are read from the database. */
 static char *
-entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
+entry_hash_of(CqStore *store, const Entry *e, gboolean read_back,
               const CqQueuedRows *rows, const CqHistoryResult *results,
               guint n_results, GError **error)
 {
@@ -327,14 +326,12 @@ entry_hash_of(CqStore *store, const Entry *e, gboolean with_results,
     else if (strcmp(e->kind, "queued") == 0 &&
              !put_mail(store, out, e->mail, error))
         return NULL;
-    if (with_results && results != NULL)
+    if (!read_back)
         put_results(out, results, n_results);
-    else if (with_results &&
-             !put_rows(
-                 store, out, "result",
-                 "SELECT rcpt_id, status, code, reply FROM delivery_result"
-                 " WHERE history_seq = ? ORDER BY id",
-                 result_names, e->seq, error))
+    else if (!put_rows(store, out, "result",
+                       "SELECT rcpt_id, status, code, reply FROM"
+                       " delivery_result WHERE history_seq = ? ORDER BY id",
+                       result_names, e->seq, error))
         return NULL;
     return cq_sha256_of(out->str, out->len);
 }
@@ -404,8 +401,7 @@ insert_entry(CqStore *store, const Entry *e, GError **error)
     return cq_stmt_run(stmt, error);
 }
 
-/* Starts entry @e after the head; an empty head hash means that the
- * last entry was begun and not sealed. */
+/* Starts entry @e after the head. */
 static gboolean
 start_entry(CqStore *store, Entry *e, const char *kind, gint64 mail_id,
             const char *actor, const char *detail, GError **error)
@@ -414,7 +410,6 @@ start_entry(CqStore *store, Entry *e, const char *kind, gint64 mail_id,
 
     if (!read_head(store, TRUE, &last, &e->prev, error))
         return FALSE;
-    g_return_val_if_fail(*e->prev != '\0', FALSE);
     e->seq = last + 1;
     e->kind = g_strdup(kind);
     e->mail = mail_id;
@@ -424,94 +419,9 @@ start_entry(CqStore *store, Entry *e, const char *kind, gint64 mail_id,
     return TRUE;
 }
 
-gboolean
-cq_history_begin(CqStore *store, const char *kind, gint64 mail_id,
-                 const char *actor, const char *detail, gint64 *seq,
-                 GError **error)
-{
-    Entry e = {0};
-
-    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error);
-    if (ok) {
-        e.hash = g_strdup("");
-        ok = insert_entry(store, &e, error) &&
-             write_head(store, e.seq, "", error);
-        *seq = e.seq;
-    }
-    entry_clear(&e);
-    return ok;
-}
-
 static gboolean
-load_entry(CqStore *store, gint64 seq, Entry *e, GError **error)
-{
-    CqStmt *stmt = cq_store_stmt(
-        store, "SELECT " ENTRY_COLUMNS " FROM history WHERE seq = ?", error);
-    if (stmt == NULL)
-        return FALSE;
-    cq_stmt_bind_int(stmt, 1, seq);
-    CqStep step = cq_stmt_step(stmt, error);
-    if (step == CQ_STEP_ROW)
-        entry_read(e, stmt);
-    cq_stmt_reset(stmt);
-    return step == CQ_STEP_ROW;
-}
-
-gboolean
-cq_history_seal(CqStore *store, gint64 seq, GError **error)
-{
-    Entry e = {0};
-
-    if (!load_entry(store, seq, &e, error))
-        return FALSE;
-    g_autofree char *hash = entry_hash(store, &e, error);
-    entry_clear(&e);
-    if (hash == NULL)
-        return FALSE;
-    CqStmt *stmt = cq_store_stmt(
-        store, "UPDATE history SET hash = ? WHERE seq = ?", error);
-    if (stmt == NULL)
-        return FALSE;
-    cq_stmt_bind_text(stmt, 1, hash);
-    cq_stmt_bind_int(stmt, 2, seq);
-    return cq_stmt_run(stmt, error) && write_head(store, seq, hash, error);
-}
-
-/* An entry without delivery results is hashed before it is written, and
- * written once. */
-static gboolean
-append(CqStore *store, const char *kind, gint64 mail_id, const char *actor,
-       const char *detail, const CqQueuedRows *rows, GError **error)
-{
-    Entry e = {0};
-
-    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error) &&
-                  (e.hash = entry_hash_of(store, &e, FALSE, rows, NULL, 0,
-                                          error)) != NULL &&
-                  insert_entry(store, &e, error) &&
-                  write_head(store, e.seq, e.hash, error);
-    entry_clear(&e);
-    return ok;
-}
-
-gboolean
-cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
-                  const char *actor, const char *detail, GError **error)
-{
-    return append(store, kind, mail_id, actor, detail, NULL, error);
-}
-
-gboolean
-cq_history_append_queued(CqStore *store, gint64 mail_id, const char *actor,
-                         const CqQueuedRows *rows, GError **error)
-{
-    return append(store, "queued", mail_id, actor, "", rows, error);
-}
-
-gboolean
-cq_history_add_result(CqStore *store, gint64 seq, gint64 rcpt_id,
-                      const char *status, int code, const char *reply,
-                      GError **error)
+insert_result(CqStore *store, gint64 seq, const CqHistoryResult *r,
+              GError **error)
 {
     CqStmt *stmt = cq_store_stmt(
         store,
@@ -521,38 +431,62 @@ cq_history_add_result(CqStore *store, gint64 seq, gint64 rcpt_id,
     if (stmt == NULL)
         return FALSE;
     cq_stmt_bind_int(stmt, 1, seq);
-    cq_stmt_bind_int(stmt, 2, rcpt_id);
-    cq_stmt_bind_text(stmt, 3, status);
-    cq_stmt_bind_int(stmt, 4, code);
-    cq_stmt_bind_text(stmt, 5, reply ? reply : "");
+    cq_stmt_bind_int(stmt, 2, r->rcpt_id);
+    cq_stmt_bind_text(stmt, 3, r->status);
+    cq_stmt_bind_int(stmt, 4, r->code);
+    cq_stmt_bind_text(stmt, 5, r->reply ? r->reply : "");
     return cq_stmt_run(stmt, error);
 }
 
-/* The entry first (its results refer to it), then the results, then the
- * head: three statements and one for each result, where beginning and
- * sealing the entry take four more (the entry and its results read back,
- * its hash and the head written once more). */
+/* Every entry is written once, hashed from the values as they are
+ * written: the entry first (its results refer to it), then its results,
+ * then the head. */
+static gboolean
+append(CqStore *store, const char *kind, gint64 mail_id, const char *actor,
+       const char *detail, const CqQueuedRows *rows,
+       const CqHistoryResult *results, guint n_results, gint64 *seq,
+       GError **error)
+{
+    Entry e = {0};
+
+    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error) &&
+                  (e.hash = entry_hash_of(store, &e, FALSE, rows, results,
+                                          n_results, error)) != NULL &&
+                  insert_entry(store, &e, error);
+    for (guint i = 0; ok && i < n_results; i++)
+        ok = insert_result(store, e.seq, &results[i], error);
+    ok = ok && write_head(store, e.seq, e.hash, error);
+    if (ok && seq != NULL)
+        *seq = e.seq;
+    entry_clear(&e);
+    return ok;
+}
+
+gboolean
+cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
+                  const char *actor, const char *detail, GError **error)
+{
+    return append(store, kind, mail_id, actor, detail, NULL, NULL, 0, NULL,
+                  error);
+}
+
+gboolean
+cq_history_append_queued(CqStore *store, gint64 mail_id, const char *actor,
+                         const CqQueuedRows *rows, GError **error)
+{
+    return append(store, "queued", mail_id, actor, "", rows, NULL, 0, NULL,
+                  error);
+}
+
 gboolean
 cq_history_append_results(CqStore *store, const char *kind, gint64 mail_id,
                           const char *actor, const char *detail,
                           const CqHistoryResult *results, guint n_results,
-                          GError **error)
+                          gint64 *seq, GError **error)
 {
-    Entry e = {0};
-
     g_return_val_if_fail(results != NULL || n_results == 0, FALSE);
-    gboolean ok = start_entry(store, &e, kind, mail_id, actor, detail, error) &&
-                  (e.hash = entry_hash_of(store, &e, TRUE, NULL, results,
-                                          n_results, error)) != NULL &&
-                  insert_entry(store, &e, error);
-    for (guint i = 0; ok && i < n_results; i++) {
-        const CqHistoryResult *r = &results[i];
-        ok = cq_history_add_result(store, e.seq, r->rcpt_id, r->status,
-                                   r->code, r->reply, error);
-    }
-    ok = ok && write_head(store, e.seq, e.hash, error);
-    entry_clear(&e);
-    return ok;
+    return append(store, kind, mail_id, actor, detail, NULL, results, n_results,
+                  seq, error);
 }
 
 void

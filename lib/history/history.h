@@ -28,14 +28,8 @@
 
 #include "access/access.h"
 
-/* Starts an entry; the caller holds a write transaction, stores the rows
- * the entry covers (delivery results name *@seq), then seals it before
- * starting the next one. */
-gboolean cq_history_begin(CqStore *store, const char *kind, gint64 mail_id,
-                          const char *actor, const char *detail, gint64 *seq,
-                          GError **error);
-gboolean cq_history_seal(CqStore *store, gint64 seq, GError **error);
-/* Begin and seal in one: for entries that cover no other rows. */
+/* Appends an entry that covers no other rows; the caller holds a write
+ * transaction, as for every append below. */
 gboolean cq_history_append(CqStore *store, const char *kind, gint64 mail_id,
                            const char *actor, const char *detail,
                            GError **error);
@@ -104,19 +98,16 @@ typedef struct {
     const char *reply; /* NULL: none, stored as "" */
 } CqHistoryResult;
 
-/* Appends an entry with its @n_results delivery results in one step (the
- * caller holds a write transaction): hashed from the values as they are
- * written, as cq_history_verify() hashes them read back. */
+/* Appends an entry with its @n_results delivery results (none: NULL),
+ * hashed from the values as they are written, as cq_history_verify()
+ * hashes them read back.  Sets *@seq (may be NULL) to the entry's
+ * number. */
 gboolean cq_history_append_results(CqStore *store, const char *kind,
                                    gint64 mail_id, const char *actor,
                                    const char *detail,
                                    const CqHistoryResult *results,
-                                   guint n_results, GError **error);
-
-/* Stores one recipient's result as part of entry @seq. */
-gboolean cq_history_add_result(CqStore *store, gint64 seq, gint64 rcpt_id,
-                               const char *status, int code, const char *reply,
-                               GError **error);
+                                   guint n_results, gint64 *seq,
+                                   GError **error);
 
 typedef struct {
     gint64 entries; /* how many entries were checked */

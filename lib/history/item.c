@@ -78,9 +78,8 @@ cq_item_history_mail(CqSession *session, CqItemKind item, gint64 id,
     g_autofree char *actor = cq_session_actor(session);
     gint64 seq = 0;
 
-    return cq_history_begin(session->store, kind, mail_id, actor, detail, &seq,
-                            error) &&
-           cq_history_seal(session->store, seq, error) &&
+    return cq_history_append_results(session->store, kind, mail_id, actor,
+                                     detail, NULL, 0, &seq, error) &&
            insert(session, item, id, kind, level, mail_id, seq, detail, error);
 }
 

@@ -64,12 +64,13 @@ set_state(CqStore *store, gint64 id, const char *state, GError **error)
     return cq_stmt_run(stmt, error);
 }
 
-/* Recipients refused or left uncertain get a "retry" result, so that
- * they count as pending again. */
-static gboolean
-reopen_rcpts(CqStore *store, gint64 id, gint64 seq, GError **error)
+/* The "retry" results of mail @id: for its recipients refused or left
+ * uncertain, so that they count as pending again.  NULL on an error. */
+static GArray *
+reopened_rcpts(CqStore *store, gint64 id, GError **error)
 {
-    g_autoptr(GArray) rcpts = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_autoptr(GArray) rcpts =
+        g_array_new(FALSE, FALSE, sizeof(CqHistoryResult));
     CqStmt *stmt = cq_store_stmt(
         store,
         "SELECT r.id FROM mail_rcpt r WHERE r.mail_id = ?"
@@ -78,20 +79,17 @@ reopen_rcpts(CqStore *store, gint64 id, gint64 seq, GError **error)
         " ORDER BY r.position",
         error);
     if (stmt == NULL)
-        return FALSE;
+        return NULL;
     cq_stmt_bind_int(stmt, 1, id);
-    while (cq_stmt_step(stmt, NULL) == CQ_STEP_ROW) {
-        gint64 r = cq_stmt_int(stmt, 0);
+    CqStep step;
+    while ((step = cq_stmt_step(stmt, error)) == CQ_STEP_ROW) {
+        CqHistoryResult r = {.rcpt_id = cq_stmt_int(stmt, 0),
+                             .status = "retry",
+                             .reply = "queued again by an operator"};
         g_array_append_val(rcpts, r);
     }
     cq_stmt_reset(stmt);
-    for (guint i = 0; i < rcpts->len; i++) {
-        if (!cq_history_add_result(store, seq, g_array_index(rcpts, gint64, i),
-                                   "retry", 0, "queued again by an operator",
-                                   error))
-            return FALSE;
-    }
-    return TRUE;
+    return step == CQ_STEP_DONE ? g_steal_pointer(&rcpts) : NULL;
 }
 
 static gboolean
@@ -100,7 +98,7 @@ change(CqSession *session, gint64 id, const char *what,
        GError **error)
 {
     g_autofree char *actor = cq_session_actor(session);
-    gint64 seq = 0;
+    g_autoptr(GArray) results = NULL;
 
     if (!cq_store_begin(session->store, CQ_TX_WRITE, error))
         return FALSE;
@@ -114,12 +112,14 @@ change(CqSession *session, gint64 id, const char *what,
     }
     g_autofree char *detail =
         g_strdup_printf("state=%s was=%s", state, now ? now : "");
+    if (ok && strcmp(kind, "retry") == 0)
+        ok = (results = reopened_rcpts(session->store, id, error)) != NULL;
+    guint n = results ? results->len : 0;
     ok = ok &&
-         cq_history_begin(session->store, kind, id, actor, detail, &seq,
-                          error) &&
-         (strcmp(kind, "retry") != 0 ||
-          reopen_rcpts(session->store, id, seq, error)) &&
-         cq_history_seal(session->store, seq, error) &&
+         cq_history_append_results(
+             session->store, kind, id, actor, detail,
+             n ? &g_array_index(results, CqHistoryResult, 0) : NULL, n, NULL,
+             error) &&
          set_state(session->store, id, state, error);
     if (!ok) {
         cq_store_rollback(session->store);

@@ -490,7 +490,8 @@ write_results(CqStore *store, const CqTransportMail *m, const char *worker,
                                        .reply = r->reply};
     }
     return cq_history_append_results(store, "attempt", m->mail_id, worker,
-                                     detail, results, m->rcpts->len, error);
+                                     detail, results, m->rcpts->len, NULL,
+                                     error);
 }
 
 static gboolean

@@ -234,6 +234,27 @@ test_states(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(gave_up->reply, "gave up after 0s: 450 4.2.0"));
 }
 
+static gint64 first_broken(Fixture *f, gint64 *entries);
+
+/* The number of @status results of mail @mail's recipients. */
+static gint64
+results_of(Fixture *f, gint64 mail, const char *status)
+{
+    g_autoptr(GError) error = NULL;
+    CqStmt *stmt = cq_store_stmt(
+        f->admin->store,
+        "SELECT COUNT(*) FROM delivery_result d JOIN mail_rcpt r"
+        " ON r.id = d.rcpt_id WHERE r.mail_id = ? AND d.status = ?",
+        &error);
+    g_assert_no_error(error);
+    cq_stmt_bind_int(stmt, 1, mail);
+    cq_stmt_bind_text(stmt, 2, status);
+    g_assert_cmpint(cq_stmt_step(stmt, &error), ==, CQ_STEP_ROW);
+    gint64 n = cq_stmt_int(stmt, 0);
+    cq_stmt_reset(stmt);
+    return n;
+}
+
 static void
 test_retry_cancel(Fixture *f, gconstpointer data)
 {
@@ -256,6 +277,9 @@ test_retry_cancel(Fixture *f, gconstpointer data)
     g_assert_cmpstr(u->mail->state, ==, "uncertain");
     g_assert_true(cq_outbox_retry(f->admin, lost, &error));
     g_assert_no_error(error);
+    /* the retry entry reopens the uncertain recipient, and holds */
+    g_assert_cmpint(results_of(f, lost, "retry"), ==, 1);
+    g_assert_cmpint(first_broken(f, NULL), ==, 0);
     CqDeliverStats st = deliver(f->admin, t, 86400);
     g_assert_cmpuint(st.claimed, ==, 1);
     g_autoptr(CqMailDetail) r = detail(f->admin, lost);
@@ -642,10 +666,10 @@ test_chain_results_in_one_step(Fixture *f, gconstpointer data)
     g_assert_true(cq_store_begin(store, CQ_TX_WRITE, &error));
     g_assert_true(cq_history_append_results(store, "attempt", 1, "worker-1",
                                             "state=partly-sent", results, 3,
-                                            &error));
+                                            NULL, &error));
     g_assert_true(cq_history_append_results(store, "attempt", 1, "worker-1",
                                             "state=deferred", empty, 1,
-                                            &error));
+                                            NULL, &error));
     g_assert_true(cq_store_commit(store, &error));
     g_assert_no_error(error);
 
